@@ -1,0 +1,25 @@
+package chain
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// DecodeJSON decodes a genesis section or query request strictly: unknown
+// fields and trailing data are refused, so a misspelt field is an error
+// rather than a silent default. Empty input leaves v as it is.
+func DecodeJSON(raw []byte, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the JSON value")
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package chain
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// Module is one part of the state machine (bank, auth, …). It owns the keys
+// under its name, the messages it registers, its queries, its genesis
+// section and its invariants.
+type Module interface {
+	// Name is the module's key prefix, error codespace and genesis section.
+	Name() string
+	// Handlers are the messages the module executes.
+	Handlers() []Handler
+	// Queries are the read paths the module serves, under "/<name>/<path>".
+	Queries() []Query
+	// DefaultGenesis is the module's genesis section for a new chain.
+	DefaultGenesis() json.RawMessage
+	// InitGenesis validates and writes the module's genesis section.
+	InitGenesis(ctx *Context, raw json.RawMessage) error
+	// ExportGenesis reads the module's state back as a genesis section.
+	ExportGenesis(ctx *Context) (json.RawMessage, error)
+	// Invariants are checks that must hold after every block.
+	Invariants() []Invariant
+}
+
+// Handler executes one message type. Msg is a zero value of the type, for
+// routing by its protobuf full name.
+type Handler struct {
+	Msg  proto.Message
+	Exec func(ctx *Context, msg proto.Message) error
+}
+
+// Handle adapts a typed handler function, so modules write
+// func(ctx, *MsgSend) error and the router does the type assertion.
+func Handle[M proto.Message](exec func(ctx *Context, msg M) error) Handler {
+	var zero M
+	return Handler{
+		Msg: zero.ProtoReflect().Type().Zero().Interface(),
+		Exec: func(ctx *Context, msg proto.Message) error {
+			m, ok := msg.(M)
+			if !ok {
+				return fmt.Errorf("handler for %T got %T", zero, msg)
+			}
+			return exec(ctx, m)
+		},
+	}
+}
+
+// Query serves one read path. Req is the JSON request (may be empty); the
+// result is encoded as JSON.
+type Query struct {
+	Path string
+	Run  func(ctx *Context, req []byte) (any, error)
+}
+
+// Invariant is a named check over the whole state.
+type Invariant struct {
+	Name  string
+	Check func(ctx *Context) error
+}
