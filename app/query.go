@@ -33,11 +33,11 @@ const (
 	PathInfo = "/app/info"
 )
 
-// Errors of queries.
+// Errors of queries (registered in package chain, where modules see them).
 var (
-	ErrUnknownQuery  = codes.Register("query", 2, "unknown query path")
-	ErrNoSuchVersion = codes.Register("query", 3, "height not available")
-	ErrBadRequest    = codes.Register("query", 4, "bad query request")
+	ErrUnknownQuery  = chain.ErrUnknownQuery
+	ErrNoSuchVersion = chain.ErrNoSuchVersion
+	ErrBadRequest    = chain.ErrBadRequest
 )
 
 // SimulateResult is the answer to /app/simulate.

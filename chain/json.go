@@ -4,6 +4,15 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/lazchain/lazchain/codes"
+)
+
+// Errors of queries, shared by the application and every module's queries.
+var (
+	ErrUnknownQuery  = codes.Register("query", 2, "unknown query path")
+	ErrNoSuchVersion = codes.Register("query", 3, "height not available")
+	ErrBadRequest    = codes.Register("query", 4, "bad query request")
 )
 
 // DecodeJSON decodes a genesis section or query request strictly: unknown

@@ -27,7 +27,7 @@ type ProvenValue struct {
 	// (Height+1: a header carries the app hash of the block before it).
 	HeaderHeight int64  `json:"header_height"`
 	AppHash      []byte `json:"app_hash"`
-	// Signers is how much voting power signed the header, of Total.
+	// SignedPower is how much voting power signed the header, of TotalPower.
 	SignedPower int64 `json:"signed_power"`
 	TotalPower  int64 `json:"total_power"`
 	// Proof is the ICS23 commitment proof (protobuf).

@@ -163,6 +163,9 @@ func (c *Client) Broadcast(ctx context.Context, raw []byte) (string, error) {
 		if te := checkTxError(hash, err); te != nil {
 			return hash, te
 		}
+		if errors.Is(err, mempool.ErrTxInCache) || strings.Contains(err.Error(), mempool.ErrTxInCache.Error()) {
+			return hash, fmt.Errorf("broadcast tx %s: %w", shortHash(hash), ErrAlreadySeen)
+		}
 		return hash, fmt.Errorf("broadcast tx %s: %w", shortHash(hash), err)
 	}
 	if res.Code != codes.OK {
@@ -192,6 +195,11 @@ func checkTxError(hash string, err error) *TxError {
 	}
 	return &TxError{Hash: hash, Codespace: m[3], Code: uint32(code), Log: m[2]}
 }
+
+// ErrAlreadySeen is returned when the node has seen these exact tx bytes
+// before: they are in its mempool or were committed. A signed tx executes at
+// most once; to send again, sign a new tx (with the next nonce).
+var ErrAlreadySeen = errors.New("the node has already seen this exact tx (it is in the mempool or was committed)")
 
 // BroadcastAsync hands tx bytes to the node without waiting for CheckTx.
 func (c *Client) BroadcastAsync(ctx context.Context, raw []byte) (string, error) {

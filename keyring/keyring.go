@@ -174,7 +174,10 @@ func (k *Keyring) Get(nameOrAddr string) (Key, error) {
 	return Key{}, fmt.Errorf("key %q: %w in %s (have: %s)", nameOrAddr, ErrNotFound, k.home, strings.Join(names, ", "))
 }
 
-func (k *Keyring) checkFree(name string) error {
+// CheckFree reports why name cannot be given to a new key: it is not a valid
+// name, or a key (encrypted or test) already has it. Callers check before
+// asking for a passphrase, so nobody types one twice for nothing.
+func (k *Keyring) CheckFree(name string) error {
 	if err := ValidateName(name); err != nil {
 		return err
 	}
@@ -199,6 +202,7 @@ func writeNew(path string, bz []byte) error {
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
+		os.Remove(path)
 		return err
 	}
 	return f.Close()
@@ -206,20 +210,15 @@ func writeNew(path string, bz []byte) error {
 
 // Store encrypts key with passphrase into a keystore v3 file named name.
 func (k *Keyring) Store(name string, key *tx.PrivateKey, passphrase string, kdf KDF) (Key, error) {
-	if err := k.checkFree(name); err != nil {
+	if err := k.CheckFree(name); err != nil {
 		return Key{}, err
 	}
 	if passphrase == "" {
 		return Key{}, fmt.Errorf("an empty passphrase would leave the key unprotected; give one")
 	}
-	id, err := uuid.NewRandom()
+	bz, err := encrypt(key, passphrase, kdf)
 	if err != nil {
 		return Key{}, err
-	}
-	n, p := kdf.params()
-	bz, err := keystore.EncryptKey(&keystore.Key{Id: id, Address: [20]byte(key.Address()), PrivateKey: key.ECDSA()}, passphrase, n, p)
-	if err != nil {
-		return Key{}, fmt.Errorf("encrypt key: %w", err)
 	}
 	path := filepath.Join(k.dir(), name+".json")
 	if err := writeNew(path, bz); err != nil {
@@ -228,9 +227,23 @@ func (k *Keyring) Store(name string, key *tx.PrivateKey, passphrase string, kdf 
 	return Key{Name: name, Address: key.Address(), Path: path}, nil
 }
 
+// encrypt makes the keystore v3 file of key.
+func encrypt(key *tx.PrivateKey, passphrase string, kdf KDF) ([]byte, error) {
+	id, err := uuid.NewRandom()
+	if err != nil {
+		return nil, err
+	}
+	n, p := kdf.params()
+	bz, err := keystore.EncryptKey(&keystore.Key{Id: id, Address: [20]byte(key.Address()), PrivateKey: key.ECDSA()}, passphrase, n, p)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt key: %w", err)
+	}
+	return bz, nil
+}
+
 // StoreTest writes key unencrypted into the test keyring.
 func (k *Keyring) StoreTest(name string, key *tx.PrivateKey) (Key, error) {
-	if err := k.checkFree(name); err != nil {
+	if err := k.CheckFree(name); err != nil {
 		return Key{}, err
 	}
 	bz, err := json.MarshalIndent(testFile{Name: name, Address: key.Address(), PrivateKey: key.Hex(), Warning: TestOnlyWarning}, "", "  ")

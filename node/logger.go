@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 )
@@ -39,10 +40,13 @@ func orDefault(s, d string) string {
 type cometLogger struct {
 	l    *slog.Logger
 	info slog.Level
+	// stopping is set while the node shuts down: CometBFT then logs its
+	// closed listeners as errors, which are expected and go out at debug.
+	stopping *atomic.Bool
 }
 
-func newCometLogger(l *slog.Logger, verbose bool) cmtlog.Logger {
-	c := cometLogger{l: l.With("module", "cometbft"), info: slog.LevelDebug}
+func newCometLogger(l *slog.Logger, verbose bool, stopping *atomic.Bool) cmtlog.Logger {
+	c := cometLogger{l: l.With("module", "cometbft"), info: slog.LevelDebug, stopping: stopping}
 	if verbose {
 		c.info = slog.LevelInfo
 	}
@@ -56,9 +60,13 @@ func (c cometLogger) Debug(msg string, kv ...any) {
 func (c cometLogger) Info(msg string, kv ...any) { c.l.Log(context.Background(), c.info, msg, kv...) }
 
 func (c cometLogger) Error(msg string, kv ...any) {
-	c.l.Log(context.Background(), slog.LevelError, msg, kv...)
+	level := slog.LevelError
+	if c.stopping.Load() {
+		level = slog.LevelDebug
+	}
+	c.l.Log(context.Background(), level, msg, kv...)
 }
 
 func (c cometLogger) With(kv ...any) cmtlog.Logger {
-	return cometLogger{l: c.l.With(kv...), info: c.info}
+	return cometLogger{l: c.l.With(kv...), info: c.info, stopping: c.stopping}
 }

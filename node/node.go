@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	dbm "github.com/cometbft/cometbft-db"
@@ -58,6 +59,7 @@ type Node struct {
 	cfg      *cmtcfg.Config
 	tree     *store.Tree
 	unclosed []dbm.DB
+	stopping atomic.Bool
 	apiSrv   *http.Server
 	apiAddr  string
 }
@@ -145,7 +147,7 @@ func (n *Node) startComet(metrics, verboseComet bool) error {
 		cmtnode.DefaultGenesisDocProviderFunc(n.cfg),
 		n.dbProvider,
 		provider,
-		newCometLogger(n.Log, verboseComet),
+		newCometLogger(n.Log, verboseComet, &n.stopping),
 	)
 	if err != nil {
 		return fmt.Errorf("start CometBFT: %w", err)
@@ -165,7 +167,7 @@ func (n *Node) startAPI(addr string, o StartOptions) error {
 	opts := o.APIOptions
 	opts.Client = n.Client
 	opts.Logger = n.Log.With("module", "api")
-	if o.Metrics {
+	if o.Metrics && opts.Gatherer == nil {
 		opts.Gatherer = prometheus.DefaultGatherer
 	}
 	n.apiAddr = ln.Addr().String()
@@ -210,6 +212,7 @@ func (n *Node) Config() *cmtcfg.Config { return n.cfg }
 
 // Stop shuts the API, CometBFT and the state database down, in that order.
 func (n *Node) Stop() error {
+	n.stopping.Store(true)
 	var errs []error
 	if n.apiSrv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -71,10 +71,11 @@ func NewMemTree() *Tree {
 }
 
 // Version is the last saved version (the last committed height), 0 if none.
-func (t *Tree) Version() int64 { return t.tree.Version() }
+// It is safe to call while consensus commits.
+func (t *Tree) Version() int64 { return t.Latest().Version() }
 
 // Hash is the root hash of the last saved version.
-func (t *Tree) Hash() []byte { return t.tree.Hash() }
+func (t *Tree) Hash() []byte { return t.Latest().Hash() }
 
 // WorkingHash is the root hash of the working version, with every write
 // since the last Commit.

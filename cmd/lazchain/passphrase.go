@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -39,9 +39,9 @@ func passphrase(cmd *cobra.Command, prompt string, confirm bool) keyring.Passphr
 		if p, ok := os.LookupEnv(envPassphrase); ok {
 			return p, nil
 		}
-		fd := int(os.Stdin.Fd())
-		if !term.IsTerminal(fd) {
-			return readLine(prompt)
+		fd, ok := inputTerminal(cmd)
+		if !ok {
+			return readLine(cmd, prompt)
 		}
 		p, err := promptHidden(fd, prompt)
 		if err != nil || !confirm {
@@ -69,12 +69,59 @@ func promptHidden(fd int, prompt string) (string, error) {
 }
 
 // readLine reads a passphrase piped on stdin (no terminal to prompt on).
-func readLine(prompt string) (string, error) {
-	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-	if err != nil && line == "" {
+func readLine(cmd *cobra.Command, prompt string) (string, error) {
+	line, err := readInputLine(cmd)
+	if errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("%s no terminal to prompt on and nothing on stdin: use --%s or $%s", strings.TrimSpace(prompt), flagPassphraseFile, envPassphrase)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return line, err
+}
+
+// inputTerminal returns the file descriptor of the command's input when it
+// is a terminal.
+func inputTerminal(cmd *cobra.Command) (int, bool) {
+	f, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return 0, false
+	}
+	return int(f.Fd()), true
+}
+
+// maxInputLine bounds a line read from stdin (a passphrase, a hex key, a
+// confirmation).
+const maxInputLine = 64 << 10
+
+// readInputLine reads one line from the command's input, without its line
+// end. It reads a byte at a time, so nothing after the line is consumed: a
+// second read in the same run (a passphrase piped after a private key) still
+// finds its line. A buffered reader made per call would swallow it. It
+// returns io.EOF when the input ends before any byte.
+func readInputLine(cmd *cobra.Command) (string, error) {
+	r := cmd.InOrStdin()
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := r.Read(b)
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			if len(line) == maxInputLine {
+				return "", fmt.Errorf("read stdin: line longer than %d bytes", maxInputLine)
+			}
+			line = append(line, b[0])
+		}
+		if errors.Is(err, io.EOF) {
+			if len(line) == 0 {
+				return "", io.EOF
+			}
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("read stdin: %w", err)
+		}
+	}
+	return strings.TrimRight(string(line), "\r"), nil
 }
 
 // signer resolves FROM (a key name or an address in the home's keyring) to a

@@ -103,7 +103,7 @@ func (m Module) Queries() []chain.Query {
 		{Path: "account", Run: func(ctx *chain.Context, req []byte) (any, error) {
 			var q AccountQuery
 			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, ErrInvalidAddress.Wrapf("account query: %v", err)
+				return nil, chain.ErrBadRequest.Wrapf("account query: %v", err)
 			}
 			a, err := tx.ParseAddress(q.Address)
 			if err != nil {

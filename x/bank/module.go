@@ -142,7 +142,7 @@ func (m Module) Queries() []chain.Query {
 		{Path: "balance", Run: func(ctx *chain.Context, req []byte) (any, error) {
 			var q BalanceQuery
 			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, ErrInvalidAddress.Wrapf("balance query: %v", err)
+				return nil, chain.ErrBadRequest.Wrapf("balance query: %v", err)
 			}
 			a, err := tx.ParseAddress(q.Address)
 			if err != nil {
@@ -160,7 +160,7 @@ func (m Module) Queries() []chain.Query {
 		{Path: "balances", Run: func(ctx *chain.Context, req []byte) (any, error) {
 			var q BalancesQuery
 			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, ErrInvalidAddress.Wrapf("balances query: %v", err)
+				return nil, chain.ErrBadRequest.Wrapf("balances query: %v", err)
 			}
 			return m.Keeper.balancesPage(ctx, q)
 		}},

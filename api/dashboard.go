@@ -1,0 +1,90 @@
+package api
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html/template"
+	"net/http"
+
+	"github.com/lazchain/lazchain/client"
+	"github.com/lazchain/lazchain/tx"
+)
+
+//go:embed dashboard.html
+var dashboardHTML string
+
+var dashboardTmpl = template.Must(template.New("dashboard").Parse(dashboardHTML))
+
+// dashboardData is what the dashboard shows.
+type dashboardData struct {
+	Status    *client.Status
+	BlockTime string
+	// StateHeight is the state the latest app hash commits to: the one
+	// after the block before the latest.
+	StateHeight int64
+	Supply      string
+	Fees        string
+	SupplyErr   string
+	Devnet      bool
+	Metrics     bool
+	Accounts    []dashboardAccount
+}
+
+type dashboardAccount struct {
+	Name    string
+	Address tx.Address
+	Balance string
+	Err     string
+}
+
+// dashboard renders the status page, server-side: it reads through the SDK
+// like every other handler.
+func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.readContext(r)
+	defer cancel()
+	st, err := s.c.Status(ctx)
+	if err != nil {
+		s.nodeError(w, err)
+		return
+	}
+	d := dashboardData{
+		Status: st, Devnet: s.devnet, Metrics: s.metricsHandler != nil,
+		BlockTime:   st.LatestBlockTime.UTC().Format("2006-01-02 15:04:05.000 MST"),
+		StateHeight: st.LatestHeight - 1,
+	}
+	if sup, _, err := s.c.Supply(ctx, 0); err != nil {
+		d.SupplyErr = err.Error()
+	} else {
+		d.Supply, d.Fees = describeAmount(sup.Supply), describeAmount(sup.FeesCollected)
+	}
+	for _, a := range s.accounts {
+		da := dashboardAccount{Name: a.Name, Address: a.Address}
+		if bal, _, err := s.c.Balance(ctx, a.Address, 0); err != nil {
+			da.Err = err.Error()
+		} else {
+			da.Balance = fmt.Sprintf("%s (%d ulaz)", tx.FormatAmount(bal), bal)
+		}
+		d.Accounts = append(d.Accounts, da)
+	}
+	var buf bytes.Buffer
+	if err := dashboardTmpl.Execute(&buf, d); err != nil {
+		writeError(w, http.StatusInternalServerError, &apiError{Message: "the dashboard could not be rendered: " + err.Error()})
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	w.Write(buf.Bytes())
+}
+
+// describeAmount renders a decimal string of ulaz in LAZ for people.
+func describeAmount(ulaz string) string {
+	v, err := tx.ParseBaseUnits(ulaz)
+	if err != nil {
+		return ulaz + " ulaz"
+	}
+	return fmt.Sprintf("%s (%d ulaz)", tx.FormatAmount(v), v)
+}
