@@ -53,7 +53,8 @@ func (k KDF) params() (n, p int) {
 
 // Keyring is the keys of one home.
 type Keyring struct {
-	home string
+	home   string
+	broken []error // files List could not read, from its last call
 }
 
 // Open returns the keyring of a home directory; nothing is created until a
@@ -104,6 +105,7 @@ func v3Address(bz []byte) (tx.Address, error) {
 
 // List returns every key, sorted by name.
 func (k *Keyring) List() ([]Key, error) {
+	k.broken = nil
 	var out []Key
 	for _, d := range []struct {
 		dir  string
@@ -123,7 +125,10 @@ func (k *Keyring) List() ([]Key, error) {
 			}
 			key, err := k.read(filepath.Join(d.dir, e.Name()), name, d.test)
 			if err != nil {
-				return nil, err
+				// One damaged or foreign file must not lock every other key
+				// out; it is reported when asked for by name.
+				k.broken = append(k.broken, fmt.Errorf("%s: %w", filepath.Join(d.dir, e.Name()), err))
+				continue
 			}
 			out = append(out, key)
 		}
@@ -162,6 +167,11 @@ func (k *Keyring) Get(nameOrAddr string) (Key, error) {
 	for _, key := range keys {
 		if key.Name == nameOrAddr || (addrErr == nil && key.Address == addr) {
 			return key, nil
+		}
+	}
+	for _, b := range k.broken {
+		if strings.Contains(b.Error(), string(filepath.Separator)+nameOrAddr+".json:") {
+			return Key{}, fmt.Errorf("key %q cannot be read: %w", nameOrAddr, b)
 		}
 	}
 	names := make([]string, len(keys))
@@ -284,6 +294,9 @@ func (k *Keyring) Unlock(nameOrAddr string, pass Passphrase) (*tx.PrivateKey, Ke
 	}
 	if pass == nil {
 		return nil, Key{}, fmt.Errorf("key %q is encrypted and no passphrase source was given", key.Name)
+	}
+	if err := checkKDFCost(bz); err != nil {
+		return nil, Key{}, fmt.Errorf("%s: %w", key.Path, err)
 	}
 	p, err := pass()
 	if err != nil {

@@ -528,3 +528,50 @@ func TestKeyringImportChecks(t *testing.T) {
 		})
 	}
 }
+
+// A keystore file asking for an absurd scrypt cost is refused before any
+// derivation runs (a hostile file could otherwise exhaust memory).
+func TestKeyringRefusesHostileKDFCost(t *testing.T) {
+	home := t.TempDir()
+	kr := keyring.Open(home)
+	if _, err := kr.Store("victim", tx.DeterministicKey("victim"), "pw", keyring.Light); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(home, "keys", "victim.json")
+	bz, _ := os.ReadFile(path)
+	var m map[string]any
+	json.Unmarshal(bz, &m)
+	m["crypto"].(map[string]any)["kdfparams"].(map[string]any)["n"] = float64(1 << 30)
+	hostile, _ := json.Marshal(m)
+	asked := false
+	pass := func() (string, error) { asked = true; return "pw", nil }
+	if _, err := kr.Import("hostile", hostile, pass); err == nil || !strings.Contains(err.Error(), "out of range") || asked {
+		t.Fatalf("import of a hostile file: err %v, passphrase asked %v", err, asked)
+	}
+	os.WriteFile(path, hostile, 0o600)
+	if _, _, err := kr.Unlock("victim", pass); err == nil || !strings.Contains(err.Error(), "out of range") || asked {
+		t.Fatalf("unlock of a hostile file: err %v, passphrase asked %v", err, asked)
+	}
+}
+
+// A damaged file in keys/ does not hide the other keys; asking for it by
+// name says what is wrong with it.
+func TestKeyringSurvivesADamagedFile(t *testing.T) {
+	home := t.TempDir()
+	kr := keyring.Open(home)
+	if _, err := kr.StoreTest("good", tx.DeterministicKey("good")); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(home, "keys"), 0o700)
+	os.WriteFile(filepath.Join(home, "keys", "bad.json"), []byte("{not json"), 0o600)
+	keys, err := kr.List()
+	if err != nil || len(keys) != 1 || keys[0].Name != "good" {
+		t.Fatalf("list: %v %v", keys, err)
+	}
+	if _, err := kr.Get("good"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kr.Get("bad"); err == nil || !strings.Contains(err.Error(), "cannot be read") {
+		t.Fatalf("get bad: %v", err)
+	}
+}

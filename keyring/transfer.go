@@ -38,6 +38,9 @@ func keystoreAddress(bz []byte) (addr tx.Address, ok bool, err error) {
 	if len(f.Crypto) == 0 || string(f.Crypto) == "null" {
 		return tx.Address{}, false, errors.New("not a keystore v3 file: no crypto section")
 	}
+	if err := checkKDFCost(bz); err != nil {
+		return tx.Address{}, false, err
+	}
 	if f.Address == nil || *f.Address == "" {
 		return tx.Address{}, false, nil
 	}
@@ -151,4 +154,45 @@ func (k *Keyring) Export(nameOrAddr string, pass Passphrase, kdf KDF) ([]byte, K
 		return nil, Key{}, err
 	}
 	return bz, key, nil
+}
+
+// maxKDFMemory bounds what opening a keystore file may cost: scrypt takes
+// 128·N·r·p bytes, and a hostile file could ask for any amount. geth's
+// standard setting needs 256 MiB.
+const maxKDFMemory = 1 << 30
+
+// maxPBKDF2Rounds bounds the rounds of a PBKDF2 keystore file.
+const maxPBKDF2Rounds = 10_000_000
+
+// checkKDFCost refuses a keystore file whose key derivation would take more
+// than maxKDFMemory or maxPBKDF2Rounds, before any derivation runs.
+func checkKDFCost(bz []byte) error {
+	var f struct {
+		Crypto struct {
+			KDF    string `json:"kdf"`
+			Params struct {
+				N float64 `json:"n"`
+				R float64 `json:"r"`
+				P float64 `json:"p"`
+				C float64 `json:"c"`
+			} `json:"kdfparams"`
+		} `json:"crypto"`
+	}
+	if err := json.Unmarshal(bz, &f); err != nil {
+		return fmt.Errorf("not a keystore file: %w", err)
+	}
+	p := f.Crypto.Params
+	switch f.Crypto.KDF {
+	case "scrypt":
+		if p.N <= 0 || p.R <= 0 || p.P <= 0 || 128*p.N*p.R*p.P > maxKDFMemory {
+			return fmt.Errorf("keystore scrypt cost N=%v r=%v p=%v is out of range (it would need more than %d MiB)", p.N, p.R, p.P, maxKDFMemory>>20)
+		}
+	case "pbkdf2":
+		if p.C <= 0 || p.C > maxPBKDF2Rounds {
+			return fmt.Errorf("keystore pbkdf2 rounds %v out of range (at most %d)", p.C, maxPBKDF2Rounds)
+		}
+	default:
+		return fmt.Errorf("keystore key derivation %q is not scrypt or pbkdf2", f.Crypto.KDF)
+	}
+	return nil
 }
