@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -104,6 +106,14 @@ func Start(home string, o StartOptions) (*Node, error) {
 	var reg prometheus.Registerer
 	if o.Metrics {
 		reg = prometheus.DefaultRegisterer
+		dir := stateDir(home)
+		if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Namespace: "lazchain", Name: "state_disk_bytes",
+			Help: "Bytes the state database (every kept version) takes on disk.",
+		}, func() float64 { return float64(dirSize(dir)) })); err != nil {
+			tree.Close()
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
 	}
 	n.App, err = app.New(tree, app.Options{
 		ChainID:         genDoc.ChainID,
@@ -248,4 +258,18 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 		case <-t.C:
 		}
 	}
+}
+
+// dirSize is the total size of the regular files under dir.
+func dirSize(dir string) int64 {
+	var total int64
+	filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				total += info.Size()
+			}
+		}
+		return nil
+	})
+	return total
 }
