@@ -98,6 +98,9 @@ func Start(home string, o StartOptions) (*Node, error) {
 		return nil, fmt.Errorf("read genesis %s: %w", cfg.GenesisFile(), err)
 	}
 
+	if _, err := repairIndex(cfg, logger.With("module", "index")); err != nil {
+		return nil, fmt.Errorf("repair the tx index: %w", err)
+	}
 	tree, err := store.OpenTree(stateDir(home), store.TreeOptions{})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,4 +131,56 @@ func TestNodeSendQueryProveRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Println("block", b.Height, b.AppHash)
+}
+
+// A tx whose block was committed but never indexed (the process died before
+// CometBFT's asynchronous indexer wrote it) is indexed at the next start.
+func TestUnindexedBlocksAreIndexedAtStart(t *testing.T) {
+	home := t.TempDir()
+	alice := tx.DeterministicKey("alice")
+	if _, err := node.Init(home, node.InitOptions{ChainID: "idx-1", BlockTime: 50 * time.Millisecond,
+		Accounts: []bank.Balance{{Address: alice.Address(), Amount: "1000000000"}}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	n := startNode(t, home)
+	if err := n.WaitForHeight(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	var hashes []string
+	var heights []int64
+	for i := 0; i < 3; i++ {
+		res, err := n.Client.Send(ctx, alice, tx.DeterministicKey("bob").Address(), 1000, client.TxOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes, heights = append(hashes, res.Hash), append(heights, res.Height)
+	}
+	if err := n.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Lose the whole index, as if the indexer had written none of it.
+	entries, _ := os.ReadDir(filepath.Join(home, "data"))
+	removed := false
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "tx_index") {
+			os.RemoveAll(filepath.Join(home, "data", e.Name()))
+			removed = true
+		}
+	}
+	if !removed {
+		t.Fatalf("no tx index in %v", entries)
+	}
+	n2 := startNode(t, home)
+	defer n2.Stop()
+	for i, h := range hashes {
+		got, err := n2.Client.Tx(ctx, h)
+		if err != nil {
+			t.Fatalf("tx %d after restart: %v", i, err)
+		}
+		if got.Height != heights[i] || got.Code != 0 || len(got.Events) == 0 {
+			t.Fatalf("tx %d after restart: %+v", i, got)
+		}
+	}
 }

@@ -144,7 +144,7 @@ func (d *Decoded) VerifySignature(chainID string) error {
 	}
 	got, err := RecoverAddress(SignDigest(chainID, d.Tx.Body), d.Tx.Signature)
 	if err != nil {
-		return ErrBadSignature.Wrap(err.Error())
+		return ErrBadSignature.Wrapf("the signature does not verify for signer %s: %v", d.Signer, err)
 	}
 	if got != d.Signer {
 		return ErrBadSignature.Wrapf("signature is by %s, not by the signer %s", got, d.Signer)
