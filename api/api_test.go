@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"regexp"
 	"slices"
@@ -25,6 +24,7 @@ import (
 	"github.com/lazchain/lazchain/api"
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/node"
+	"github.com/lazchain/lazchain/node/nodetest"
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/auth"
@@ -42,16 +42,6 @@ var (
 	bob    = tx.DeterministicKey("bob")
 	nobody = tx.DeterministicKey("nobody")
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // syncBuffer is a log sink that the node's goroutines may write while the
 // test reads it.
@@ -88,7 +78,7 @@ func startNode(t *testing.T, opts api.Options, logs io.Writer) *node.Node {
 		logs = io.Discard
 	}
 	n, err := node.Start(home, node.StartOptions{
-		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), APIAddr: freeAddr(t),
+		RPCAddr: nodetest.FreeAddr(t), P2PAddr: nodetest.FreeAddr(t), APIAddr: nodetest.FreeAddr(t),
 		BlockTime: 100 * time.Millisecond, Metrics: false,
 		Logger:     slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		APIOptions: opts,

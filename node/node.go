@@ -224,6 +224,7 @@ func (n *Node) APIURL() string {
 func (n *Node) Config() *cmtcfg.Config { return n.cfg }
 
 // Stop shuts the API, CometBFT and the state database down, in that order.
+// Stopping a stopped node does nothing.
 func (n *Node) Stop() error {
 	n.stopping.Store(true)
 	var errs []error
@@ -231,6 +232,7 @@ func (n *Node) Stop() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, n.apiSrv.Shutdown(ctx))
 		cancel()
+		n.apiSrv = nil
 	}
 	if n.Comet != nil && n.Comet.IsRunning() {
 		errs = append(errs, n.Comet.Stop())

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,25 +12,16 @@ import (
 
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/node"
+	"github.com/lazchain/lazchain/node/nodetest"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/auth"
 	"github.com/lazchain/lazchain/x/bank"
 )
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func startNode(t *testing.T, home string) *node.Node {
 	t.Helper()
 	n, err := node.Start(home, node.StartOptions{
-		RPCAddr: freeAddr(t), P2PAddr: freeAddr(t), APIAddr: freeAddr(t),
+		RPCAddr: nodetest.FreeAddr(t), P2PAddr: nodetest.FreeAddr(t), APIAddr: nodetest.FreeAddr(t),
 		BlockTime: 100 * time.Millisecond, CheckInvariants: true,
 	})
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/keyring"
+	"github.com/lazchain/lazchain/node/nodetest"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -36,23 +36,13 @@ func mustRun(t *testing.T, ctx context.Context, args ...string) string {
 	return out
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 // The CLI drives a real node: init, genesis, start, send, every query, and
 // the errors a person gets for bad input.
 func TestCLIAgainstARealNode(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	home := t.TempDir()
-	rpc := freePort(t)
+	rpc := nodetest.FreeAddr(t)
 	node := "tcp://" + rpc
 
 	var initRes struct {
@@ -81,7 +71,7 @@ func TestCLIAgainstARealNode(t *testing.T) {
 		root := newRootCmd()
 		root.SetOut(&bytes.Buffer{})
 		root.SetErr(&startErrOut)
-		root.SetArgs([]string{"start", "--home", home, "--rpc-addr", rpc, "--p2p-addr", freePort(t), "--api-addr", freePort(t)})
+		root.SetArgs([]string{"start", "--home", home, "--rpc-addr", rpc, "--p2p-addr", nodetest.FreeAddr(t), "--api-addr", nodetest.FreeAddr(t)})
 		startErr <- root.ExecuteContext(nodeCtx)
 	}()
 	c, _ := client.Dial(node)
