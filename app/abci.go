@@ -10,7 +10,6 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/lazchain/lazchain/chain"
-	"github.com/lazchain/lazchain/codes"
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 )
@@ -206,12 +205,6 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	if out.err == nil {
 		txKV.Write()
 	}
-	space, code, log := codes.ABCI(out.err)
-	return &abci.CheckTxResponse{
-		Code:      code,
-		Codespace: space,
-		Log:       log,
-		GasWanted: clampGas(out.gasWanted),
-		GasUsed:   clampGas(out.gasUsed),
-	}, nil
+	r := out.result()
+	return &abci.CheckTxResponse{Code: r.Code, Codespace: r.Codespace, Log: r.Log, GasWanted: r.GasWanted, GasUsed: r.GasUsed}, nil
 }
