@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"context"
+	"flag"
+	"testing"
+	"time"
+)
+
+var (
+	benchTxs         = flag.Int("bench.txs", 10000, "txs per run in BenchmarkTransfers and BenchmarkKVStore")
+	benchBlockMaxGas = flag.Int64("bench.blockmaxgas", 0, "genesis block.max_gas in the benchmarks (0: as `lazchain init` writes it, -1: no limit)")
+)
+
+// TestRunSmall drives a few hundred txs through both nodes and checks that
+// every transfer committed with code 0 and that the state adds up.
+func TestRunSmall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	res, err := Run(ctx, Options{Txs: 300, Accounts: 20, Concurrency: 4, BlockTime: 50 * time.Millisecond, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []*AppResult{res.LazChain, res.KVStore} {
+		if a == nil {
+			t.Fatal("an app did not run")
+		}
+		if a.Txs != 300 || a.Committed != 300 || a.Failed != 0 || a.Rejected != 0 || a.FailedInBlock != 0 {
+			t.Errorf("%s: %d txs, %d committed, %d failed (%d rejected, %d in blocks): %s",
+				a.App, a.Txs, a.Committed, a.Failed, a.Rejected, a.FailedInBlock, a.FirstError)
+		}
+		if a.Blocks < 1 || a.TxPerSec <= 0 || a.P50 <= 0 || a.P99 < a.P50 {
+			t.Errorf("%s: implausible numbers %+v", a.App, a)
+		}
+	}
+	v := res.LazChain.Verified
+	if v == nil || !v.NoncesOK || !v.BalancesOK || !v.SupplyOK || v.Accounts != 20 {
+		t.Fatalf("lazchain state not verified: %+v", v)
+	}
+	if s := res.LazChain.Signing; s == nil || s.Txs != 300 {
+		t.Errorf("signing stats %+v", s)
+	}
+	if v.FeesCollected == 0 || v.FeesCollected%300 != 0 {
+		t.Errorf("fees collected %d: want the same fee from each of 300 transfers", v.FeesCollected)
+	}
+	if res.Ratio <= 0 {
+		t.Errorf("ratio %v", res.Ratio)
+	}
+}
+
+// TestRunRejectsBadOptions checks that options are validated before any
+// node starts.
+func TestRunRejectsBadOptions(t *testing.T) {
+	for name, o := range map[string]Options{
+		"negative txs":           {Txs: -1},
+		"negative accounts":      {Accounts: -3},
+		"negative concurrency":   {Concurrency: -1},
+		"negative block time":    {BlockTime: -time.Second},
+		"block max gas below -1": {BlockMaxGas: -2},
+		"kvstore tx too small":   {KVTxBytes: 3},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if _, err := Run(context.Background(), o); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 100; i++ {
+		d = append(d, time.Duration(i))
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.5, 50}, {0.99, 99}, {1, 100}, {0, 1}} {
+		if got := percentile(d, c.p); got != c.want {
+			t.Errorf("p%v = %v, want %v", c.p, got, c.want)
+		}
+	}
+	if got := percentile(nil, 0.5); got != 0 {
+		t.Errorf("empty: %v", got)
+	}
+}
+
+// BenchmarkTransfers is LazChain alone through the whole node: signed
+// transfers broadcast, checked, ordered, executed and committed. Signing
+// happens before the window that tx/s measures (but inside a CPU profile).
+func BenchmarkTransfers(b *testing.B) {
+	benchmarkApp(b, Options{SkipKVStore: true}, func(r *Result) *AppResult { return r.LazChain })
+}
+
+// BenchmarkKVStore is CometBFT's kvstore app through the same harness and
+// node configuration.
+func BenchmarkKVStore(b *testing.B) {
+	benchmarkApp(b, Options{SkipLazChain: true}, func(r *Result) *AppResult { return r.KVStore })
+}
+
+func benchmarkApp(b *testing.B, o Options, pick func(*Result) *AppResult) {
+	o.Txs, o.BlockTime, o.BlockMaxGas = *benchTxs, DefaultBlockTime, *benchBlockMaxGas
+	var committed int
+	var seconds, p50, p99 float64
+	for i := 0; i < b.N; i++ {
+		o.Dir = b.TempDir()
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := pick(res)
+		committed += a.Committed
+		seconds += a.Seconds
+		p50, p99 = a.P50, a.P99
+	}
+	b.ReportMetric(float64(committed)/seconds, "tx/s")
+	b.ReportMetric(seconds/float64(committed)*1e9, "ns/op")
+	// Latencies are the last run's.
+	b.ReportMetric(p50, "p50-ms")
+	b.ReportMetric(p99, "p99-ms")
+}

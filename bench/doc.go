@@ -1,0 +1,18 @@
+// Package bench measures LazChain's transfer throughput through a whole
+// node and sets it beside CometBFT's bundled kvstore app on the same
+// machine, in the same run.
+//
+// Each run starts a single-validator node in-process (CheckTx, consensus,
+// FinalizeBlock, Commit, tx indexing all real), pre-signs every tx outside
+// the timed window, broadcasts from several goroutines with BroadcastTxSync
+// through CometBFT's in-process RPC, and watches CometBFT's event bus for the
+// blocks that commit them. Throughput is committed txs over the window from
+// the first broadcast to the last commit; latency is, per tx, the time from
+// its broadcast to the moment its block's NewBlock event (fired after the
+// app's Commit) is seen. The kvstore node is built from a copy of the
+// LazChain node's config.toml and consensus parameters, so mempool, RPC,
+// consensus and indexer settings are the same; only the app differs.
+//
+// `lazchain bench transfers` runs it; BenchmarkTransfers and BenchmarkKVStore
+// run shorter versions under `go test -bench`.
+package bench
