@@ -11,7 +11,6 @@ import (
 
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/store"
-	"github.com/lazchain/lazchain/tx"
 )
 
 var _ abci.Application = (*App)(nil)
@@ -100,7 +99,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 		if size+int64(len(raw)) > req.MaxTxBytes {
 			break
 		}
-		if _, err := tx.Decode(raw); err != nil {
+		if _, _, err := a.decode(raw); err != nil {
 			continue
 		}
 		out = append(out, raw)
@@ -113,7 +112,7 @@ func (a *App) PrepareProposal(_ context.Context, req *abci.PrepareProposalReques
 // a faulty proposer makes one.
 func (a *App) ProcessProposal(_ context.Context, req *abci.ProcessProposalRequest) (*abci.ProcessProposalResponse, error) {
 	for _, raw := range req.Txs {
-		if _, err := tx.Decode(raw); err != nil {
+		if _, _, err := a.decode(raw); err != nil {
 			a.log.Warn("rejecting proposal with an undecodable tx", "height", req.Height, "err", err)
 			return &abci.ProcessProposalResponse{Status: abci.PROCESS_PROPOSAL_STATUS_REJECT}, nil
 		}

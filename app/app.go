@@ -59,7 +59,7 @@ type App struct {
 	routes  map[protoreflect.FullName]route
 	queries map[string]chain.Query
 
-	sigs *sigCache
+	txs *txCache
 
 	// consensus state, touched only by the consensus connection
 	pendingHeight int64
@@ -92,7 +92,7 @@ func New(tree *store.Tree, opts Options) (*App, error) {
 		tree:    tree,
 		routes:  map[protoreflect.FullName]route{},
 		queries: map[string]chain.Query{},
-		sigs:    newSigCache(1 << 17),
+		txs:     newTxCache(1 << 15),
 	}
 	a.Bank = bank.Module{}
 	a.Auth = auth.Module{Keeper: auth.Keeper{Bank: a.Bank.Keeper}}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -49,7 +50,7 @@ func clampGas(g uint64) int64 {
 // if a message fails, so a failing tx still pays for the block space it
 // used; the messages themselves apply all together or not at all.
 func (a *App) runTx(parent store.KV, raw []byte, mode chain.Mode, height int64, t time.Time) (out txOutcome) {
-	d, err := tx.Decode(raw)
+	d, verified, err := a.decode(raw)
 	if err != nil {
 		out.err, out.module = err, "tx"
 		return out
@@ -61,11 +62,12 @@ func (a *App) runTx(parent store.KV, raw []byte, mode chain.Mode, height int64, 
 		out.err, out.module = err, "tx"
 		return out
 	}
-	if mode != chain.ModeSimulate {
-		if err := a.verifySignature(d); err != nil {
+	if mode != chain.ModeSimulate && !verified {
+		if err := d.VerifySignature(a.chainID); err != nil {
 			out.err, out.module = err, "tx"
 			return out
 		}
+		a.txs.add(d)
 	}
 	for i, m := range d.Msgs {
 		if err := a.checkMsg(i, m, d); err != nil {
@@ -95,7 +97,8 @@ func (a *App) runTx(parent store.KV, raw []byte, mode chain.Mode, height int64, 
 		for i, m := range d.Msgs {
 			name := proto.MessageName(m)
 			r := a.routes[name]
-			mctx.Emit(chain.Event("message", "module", r.module, "action", string(name), "sender", d.Signer.String(), "index", fmt.Sprint(i)))
+			mctx.Emit(chain.Event("message", chain.Attr("module", r.module), chain.Indexed("action", string(name)),
+				chain.Indexed("sender", d.Signer.String()), chain.Attr("index", strconv.Itoa(i))))
 			if err := r.exec(mctx, m); err != nil {
 				out.module = r.module
 				return codes.Annotate(err, fmt.Sprintf("message %d (%s): ", i, name))
@@ -134,17 +137,6 @@ func (a *App) checkMsg(i int, m proto.Message, d *tx.Decoded) error {
 	if addr != d.Signer {
 		return tx.ErrMsgSigner.Wrapf("message %d (%s) is from %s but the tx is signed by %s", i, name, addr, d.Signer)
 	}
-	return nil
-}
-
-func (a *App) verifySignature(d *tx.Decoded) error {
-	if d.Body.ChainId == a.chainID && a.sigs.has(d.Hash) {
-		return nil
-	}
-	if err := d.VerifySignature(a.chainID); err != nil {
-		return err
-	}
-	a.sigs.add(d.Hash)
 	return nil
 }
 

@@ -121,7 +121,10 @@ func (a *App) query(req *abci.QueryRequest) (*abci.QueryResponse, error) {
 		return nil, ErrUnknownQuery.Wrapf("no query at %q; known: %s, %s, %s, %s, %s",
 			req.Path, PathStore, PathSimulate, PathPendingNonce, PathInfo, strings.Join(a.QueryPaths(), ", "))
 	}
-	ctx := chain.NewContext(snap, a.chainID, snap.Version(), a.lastBlockTime, chain.ModeQuery, nil)
+	a.checkMu.Lock()
+	blockTime := a.checkTime // the committed block's time; lastBlockTime belongs to consensus
+	a.checkMu.Unlock()
+	ctx := chain.NewContext(snap, a.chainID, snap.Version(), blockTime, chain.ModeQuery, nil)
 	var v any
 	err = guard(func() error {
 		var err error

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/node"
 )
 
@@ -30,9 +31,14 @@ type Options struct {
 	// wanting the command's default pass DefaultBlockTime).
 	BlockTime time.Duration
 	// BlockMaxGas, when non-zero, replaces the genesis consensus parameter
-	// block.max_gas that node.Init writes (CometBFT's default, 10,000,000);
+	// block.max_gas that node.Init writes (node.BlockMaxGas);
 	// -1 means no limit. Both nodes get the same value.
 	BlockMaxGas int64
+	// Transport is how txs reach both nodes: TransportHTTP (default), as a
+	// client sends them, through CometBFT's JSON-RPC over loopback HTTP; or
+	// TransportLocal, through the in-process RPC client, which leaves out
+	// the RPC server and measures the node alone.
+	Transport string
 	// KVTxBytes is the size of each kvstore tx (default 200).
 	KVTxBytes int
 	// SkipLazChain and SkipKVStore leave one app out.
@@ -51,6 +57,13 @@ const (
 	DefaultConcurrency = 8
 	DefaultBlockTime   = 200 * time.Millisecond
 	DefaultKVTxBytes   = 200
+	DefaultTransport   = TransportHTTP
+)
+
+// Transports for Options.Transport.
+const (
+	TransportHTTP  = "http"
+	TransportLocal = "local"
 )
 
 // Target is the least LazChain/kvstore throughput ratio the benchmark is
@@ -69,6 +82,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.KVTxBytes == 0 {
 		o.KVTxBytes = DefaultKVTxBytes
+	}
+	if o.Transport == "" {
+		o.Transport = DefaultTransport
+	}
+	if o.Transport != TransportHTTP && o.Transport != TransportLocal {
+		return o, fmt.Errorf("transport %q: want %s or %s", o.Transport, TransportHTTP, TransportLocal)
 	}
 	switch {
 	case o.Txs < 1:
@@ -204,7 +223,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			TxIndexer: cfg.TxIndex.Indexer, DBBackend: cfg.DBBackend, MaxBlockBytes: genesis.ConsensusParams.Block.MaxBytes,
 			MaxBlockGas: genesis.ConsensusParams.Block.MaxGas,
 			ABCIClient:  "in-process, one mutex per connection (proxy.NewConnSyncLocalClientCreator)",
-			Broadcast:   "BroadcastTxSync through rpc/client/local (CheckTx runs before it returns)",
+			Broadcast:   broadcastDescription(o.Transport),
 		},
 	}
 	if !o.SkipLazChain {
@@ -224,6 +243,22 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		res.Ratio = res.LazChain.TxPerSec / res.KVStore.TxPerSec
 	}
 	return res, nil
+}
+
+func broadcastDescription(transport string) string {
+	if transport == TransportLocal {
+		return "BroadcastTxSync through rpc/client/local, in-process (CheckTx runs before it returns)"
+	}
+	return "BroadcastTxSync as JSON-RPC over loopback HTTP, keep-alive connections (CheckTx runs before it returns)"
+}
+
+// broadcaster is the client the harness broadcasts through: the node's RPC
+// over HTTP, or in-process.
+func broadcaster(transport, rpcAddr string, local *client.Client) (*client.Client, error) {
+	if transport == TransportLocal {
+		return local, nil
+	}
+	return client.Dial("tcp://" + rpcAddr)
 }
 
 // laneSizes splits txs over lanes as evenly as possible.

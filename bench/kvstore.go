@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	dbm "github.com/cometbft/cometbft-db"
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto"
@@ -104,18 +103,8 @@ func runKVStore(ctx context.Context, home, lazHome string, o Options) (res *AppR
 	}
 	pv := privval.LoadFilePV(cfg.PrivValidatorKeyFile(), cfg.PrivValidatorStateFile())
 	kv := kvstore.NewPersistentApplication(cfg.DBDir())
-	// CometBFT v1.0 does not close the tx index when a node stops; close it
-	// here as node.Node does, guarded against the indexer still writing.
-	var unclosed []dbm.DB
-	dbProvider := func(c *cmtcfg.DBContext) (dbm.DB, error) {
-		db, err := cmtcfg.DefaultDBProvider(c)
-		if err == nil && c.ID == "tx_index" {
-			g := &guardedDB{DB: db}
-			unclosed = append(unclosed, g)
-			return g, nil
-		}
-		return db, err
-	}
+	// The same database handling as a LazChain node (see node.DBProvider).
+	dbProvider, closeIndex := node.DBProvider()
 	cn, err := cmtnode.NewNode(ctx, cfg, pv, nodeKey,
 		proxy.NewConnSyncLocalClientCreator(kv),
 		cmtnode.DefaultGenesisDocProviderFunc(cfg),
@@ -133,9 +122,7 @@ func runKVStore(ctx context.Context, home, lazHome string, o Options) (res *AppR
 			errs = append(errs, cn.Stop())
 			cn.Wait()
 		}
-		for _, db := range unclosed {
-			errs = append(errs, db.Close())
-		}
+		errs = append(errs, closeIndex())
 		errs = append(errs, kv.Close())
 		if stopErr := errors.Join(errs...); stopErr != nil && err == nil {
 			err = fmt.Errorf("stop node: %w", stopErr)
@@ -158,7 +145,11 @@ func runKVStore(ctx context.Context, home, lazHome string, o Options) (res *AppR
 			seq++
 		}
 	}
-	m, err := drive(ctx, cn, client.New(rpclocal.New(cn)), workload{app: "kvstore", lanes: lanes}, o.Concurrency, o.Progress)
+	bc, err := broadcaster(o.Transport, rpcAddr, client.New(rpclocal.New(cn)))
+	if err != nil {
+		return nil, err
+	}
+	m, err := drive(ctx, cn, bc, workload{app: "kvstore", lanes: lanes}, o.Concurrency, o.Progress)
 	if err != nil {
 		return nil, err
 	}

@@ -134,7 +134,11 @@ func runLazChain(ctx context.Context, home string, o Options) (res *AppResult, e
 	}
 	signTime := time.Since(signStart)
 
-	m, err := drive(ctx, n.Comet, n.Client, workload{app: "lazchain", lanes: lanes}, o.Concurrency, o.Progress)
+	bc, err := broadcaster(o.Transport, rpcAddr, n.Client)
+	if err != nil {
+		return nil, err
+	}
+	m, err := drive(ctx, n.Comet, bc, workload{app: "lazchain", lanes: lanes}, o.Concurrency, o.Progress)
 	if err != nil {
 		return nil, err
 	}

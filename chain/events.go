@@ -2,16 +2,26 @@ package chain
 
 import abci "github.com/cometbft/cometbft/abci/types"
 
-// Event builds a typed ABCI event from alternating attribute keys and values.
-// Every attribute is indexed, so a tx can be found by any of them
-// (e.g. transfer.recipient='0x…').
-func Event(typ string, kv ...string) abci.Event {
-	if len(kv)%2 != 0 {
-		panic("chain.Event: odd number of key/value strings")
+// Attribute is one key/value of an event. Indexed attributes are written to
+// CometBFT's tx index, so txs can be searched by them (tx_search with
+// transfer.recipient='0x…'); every other attribute is still in the tx's
+// result, but costs no index write.
+type Attribute struct {
+	Key, Value string
+	Indexed    bool
+}
+
+// Attr is an attribute that is not indexed (amounts, counters).
+func Attr(key, value string) Attribute { return Attribute{Key: key, Value: value} }
+
+// Indexed is an attribute txs can be searched by (addresses, ids, actions).
+func Indexed(key, value string) Attribute { return Attribute{Key: key, Value: value, Indexed: true} }
+
+// Event builds a typed ABCI event.
+func Event(typ string, attrs ...Attribute) abci.Event {
+	out := make([]abci.EventAttribute, len(attrs))
+	for i, a := range attrs {
+		out[i] = abci.EventAttribute{Key: a.Key, Value: a.Value, Index: a.Indexed}
 	}
-	attrs := make([]abci.EventAttribute, 0, len(kv)/2)
-	for i := 0; i < len(kv); i += 2 {
-		attrs = append(attrs, abci.EventAttribute{Key: kv[i], Value: kv[i+1], Index: true})
-	}
-	return abci.Event{Type: typ, Attributes: attrs}
+	return abci.Event{Type: typ, Attributes: out}
 }

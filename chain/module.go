@@ -28,7 +28,8 @@ type Module interface {
 }
 
 // Handler executes one message type. Msg is a zero value of the type, for
-// routing by its protobuf full name.
+// routing by its protobuf full name. Exec must not modify the message it is
+// given: decoded txs are cached and shared between CheckTx and the block.
 type Handler struct {
 	Msg  proto.Message
 	Exec func(ctx *Context, msg proto.Message) error

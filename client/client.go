@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
 
 	"github.com/lazchain/lazchain/codes"
 )
@@ -42,7 +44,16 @@ func Dial(addr string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	rpc, err := rpchttp.New(remote)
+	hc, err := jsonrpcclient.DefaultHTTPClient(remote)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", addr, err)
+	}
+	// Keep connections for concurrent callers (net/http keeps 2 per host by
+	// default, so a busy client would open a new connection per request).
+	if t, ok := hc.Transport.(*http.Transport); ok {
+		t.MaxIdleConnsPerHost = 64
+	}
+	rpc, err := rpchttp.NewWithClient(remote, hc)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", addr, err)
 	}

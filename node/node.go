@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	dbm "github.com/cometbft/cometbft-db"
 	cmtcfg "github.com/cometbft/cometbft/config"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -58,12 +57,12 @@ type Node struct {
 	Client *client.Client
 	Log    *slog.Logger
 
-	cfg      *cmtcfg.Config
-	tree     *store.Tree
-	unclosed []dbm.DB
-	stopping atomic.Bool
-	apiSrv   *http.Server
-	apiAddr  string
+	cfg        *cmtcfg.Config
+	tree       *store.Tree
+	closeIndex func() error
+	stopping   atomic.Bool
+	apiSrv     *http.Server
+	apiAddr    string
 }
 
 // Start opens a home and runs its node until Stop.
@@ -155,10 +154,12 @@ func (n *Node) startComet(metrics, verboseComet bool) error {
 	if n.cfg.Instrumentation.Prometheus {
 		provider = cmtnode.DefaultMetricsProvider(n.cfg.Instrumentation)
 	}
+	dbProvider, closeIndex := DBProvider()
+	n.closeIndex = closeIndex
 	cn, err := cmtnode.NewNode(context.Background(), n.cfg, pv, nodeKey,
 		proxy.NewConnSyncLocalClientCreator(n.App),
 		cmtnode.DefaultGenesisDocProviderFunc(n.cfg),
-		n.dbProvider,
+		dbProvider,
 		provider,
 		newCometLogger(n.Log, verboseComet, &n.stopping),
 	)
@@ -191,17 +192,6 @@ func (n *Node) startAPI(addr string, o StartOptions) error {
 		}
 	}()
 	return nil
-}
-
-// dbProvider opens CometBFT's databases, remembering the tx index, which
-// CometBFT v1.0 does not close when the node stops; Stop closes it so the
-// home can be opened again in the same process.
-func (n *Node) dbProvider(ctx *cmtcfg.DBContext) (dbm.DB, error) {
-	db, err := cmtcfg.DefaultDBProvider(ctx)
-	if err == nil && ctx.ID == "tx_index" {
-		n.unclosed = append(n.unclosed, db)
-	}
-	return db, err
 }
 
 // RPCURL is the CometBFT RPC address as an http URL.
@@ -238,10 +228,10 @@ func (n *Node) Stop() error {
 		errs = append(errs, n.Comet.Stop())
 		n.Comet.Wait()
 	}
-	for _, db := range n.unclosed {
-		errs = append(errs, db.Close())
+	if n.closeIndex != nil {
+		errs = append(errs, n.closeIndex())
+		n.closeIndex = nil
 	}
-	n.unclosed = nil
 	if n.tree != nil {
 		errs = append(errs, n.tree.Close())
 		n.tree = nil

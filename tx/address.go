@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -67,7 +68,33 @@ func ModuleAddress(name string) Address {
 }
 
 // String renders the address with its EIP-55 checksum.
-func (a Address) String() string { return common.Address(a).Hex() }
+func (a Address) String() string {
+	checksums.Lock()
+	str, ok := checksums.m[a]
+	checksums.Unlock()
+	if ok {
+		return str
+	}
+	str = common.Address(a).Hex()
+	checksums.Lock()
+	if len(checksums.m) >= maxChecksums {
+		clear(checksums.m)
+	}
+	checksums.m[a] = str
+	checksums.Unlock()
+	return str
+}
+
+// checksums remembers EIP-55 renderings. Each costs a Keccak hash, and a tx
+// renders and checks the same few addresses many times (parsing, events,
+// CheckTx, recheck and the block), which made checksumming a tenth of a
+// transfer's cost.
+var checksums = struct {
+	sync.Mutex
+	m map[Address]string
+}{m: make(map[Address]string)}
+
+const maxChecksums = 1 << 16
 
 // Bytes returns the 20 bytes of the address.
 func (a Address) Bytes() []byte { return a[:] }

@@ -25,7 +25,8 @@ func newBenchTransfersCmd() *cobra.Command {
 		Long: `Start a single-validator LazChain node in this process, fund --accounts
 accounts in genesis, sign --txs bank transfers (before the timed window),
 broadcast them from --concurrency goroutines with BroadcastTxSync through
-CometBFT's in-process RPC, and time each from its broadcast to the commit of
+CometBFT's RPC (--transport http, over loopback, as clients send them; or
+--transport local, in-process), and time each from its broadcast to the commit of
 its block. Then do the same with CometBFT's bundled kvstore app, on a node
 with the same config.toml and consensus parameters, with unique 200-byte
 key=value txs. Every transfer must commit with code 0, and the accounts'
@@ -56,14 +57,16 @@ one).`,
 	f.IntVar(&o.Accounts, "accounts", bench.DefaultAccounts, "funded accounts sending them, each its own txs in nonce order")
 	f.IntVar(&o.Concurrency, "concurrency", bench.DefaultConcurrency, "goroutines broadcasting")
 	f.DurationVar(&o.BlockTime, "block-time", bench.DefaultBlockTime, "pause after each block (CometBFT timeout_commit) for both nodes; 0 for none")
-	f.Int64Var(&o.BlockMaxGas, "block-max-gas", 0, "genesis block.max_gas for both nodes: 0 keeps what lazchain init writes (CometBFT's default, 10000000), -1 is no limit")
+	f.Int64Var(&o.BlockMaxGas, "block-max-gas", 0, "genesis block.max_gas for both nodes: 0 keeps what lazchain init writes, -1 is no limit")
 	f.BoolVar(&o.SkipKVStore, "skip-kvstore", false, "run LazChain only")
+	f.StringVar(&o.Transport, "transport", bench.DefaultTransport, "how txs reach the nodes: http (CometBFT's JSON-RPC over loopback, as clients send them) or local (in-process RPC client: the node's own cost alone)")
 	return cmd
 }
 
 func printBench(w io.Writer, r *bench.Result) {
 	s := r.Settings
-	fmt.Fprintf(w, "single validator, in-process; %d txs from %d accounts, %d broadcasting goroutines, block time %s; %d CPUs, %s\n",
+	fmt.Fprintf(w, "single validator; broadcast: %s\n", s.Broadcast)
+	fmt.Fprintf(w, "%d txs from %d accounts, %d broadcasting goroutines, block time %s; %d CPUs, %s\n",
 		s.Txs, s.Accounts, s.Concurrency, s.BlockTime, s.CPUs, s.GoVersion)
 	fmt.Fprintf(w, "both nodes: mempool size %d, cache %d, recheck %v, indexer %s, db %s, block max bytes %d, block max gas %d\n\n",
 		s.MempoolSize, s.MempoolCacheSize, s.MempoolRecheck, s.TxIndexer, s.DBBackend, s.MaxBlockBytes, s.MaxBlockGas)

@@ -160,6 +160,6 @@ func (k Keeper) Ante(ctx *chain.Context, p *Params, d *tx.Decoded, simulate bool
 		}
 	}
 	k.setNonce(ctx, d.Signer, next+1)
-	ctx.Emit(chain.Event("signer", "address", d.Signer.String(), "nonce", formatUint(d.Body.Nonce)))
+	ctx.Emit(chain.Event("signer", chain.Indexed("address", d.Signer.String()), chain.Attr("nonce", formatUint(d.Body.Nonce))))
 	return nil
 }

@@ -84,8 +84,8 @@ func (k Keeper) Send(ctx *chain.Context, from, to tx.Address, amount uint64) err
 	if err := k.move(ctx, from, to, amount, "send"); err != nil {
 		return err
 	}
-	ctx.Emit(chain.Event("transfer",
-		"sender", from.String(), "recipient", to.String(), "amount", tx.FormatBaseUnits(amount)))
+	ctx.Emit(chain.Event("transfer", chain.Indexed("sender", from.String()), chain.Indexed("recipient", to.String()),
+		chain.Attr("amount", tx.FormatBaseUnits(amount))))
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (k Keeper) CollectFee(ctx *chain.Context, payer tx.Address, amount uint64) 
 	if err := k.move(ctx, payer, FeeCollector, amount, "pay a fee of"); err != nil {
 		return err
 	}
-	ctx.Emit(chain.Event("fee", "payer", payer.String(), "amount", tx.FormatBaseUnits(amount)))
+	ctx.Emit(chain.Event("fee", chain.Attr("payer", payer.String()), chain.Attr("amount", tx.FormatBaseUnits(amount))))
 	return nil
 }
 
