@@ -185,9 +185,10 @@ func (n *Node) startAPI(addr string, o StartOptions) error {
 		opts.Gatherer = prometheus.DefaultGatherer
 	}
 	n.apiAddr = ln.Addr().String()
-	n.apiSrv = &http.Server{Handler: api.New(opts), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: api.New(opts), ReadHeaderTimeout: 10 * time.Second}
+	n.apiSrv = srv
 	go func() {
-		if err := n.apiSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.Log.Error("API server stopped", "err", err)
 		}
 	}()
