@@ -21,6 +21,15 @@ type apiError struct {
 	Message   string `json:"error"`
 	Codespace string `json:"codespace,omitempty"`
 	Code      uint32 `json:"code,omitempty"`
+	// status is the HTTP status when a read returns the error; 0 is 400.
+	status int
+}
+
+func (e *apiError) Error() string { return e.Message }
+
+// notFound is a 404 with a sentence saying why.
+func notFound(format string, args ...any) *apiError {
+	return &apiError{Message: fmt.Sprintf(format, args...), status: http.StatusNotFound}
 }
 
 func badRequest(format string, args ...any) *apiError {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,15 +25,35 @@ func (s *server) readContext(r *http.Request) (context.Context, context.CancelFu
 	return context.WithTimeout(r.Context(), s.requestTimeout)
 }
 
-func (s *server) status(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.readContext(r)
-	defer cancel()
-	st, err := s.c.Status(ctx)
-	if err != nil {
-		s.nodeError(w, err)
-		return
+// readFunc answers one read with a value for a 200, or an error: an
+// *apiError is the request's fault (400, or its own status), anything else
+// came from the SDK and is classified by nodeError.
+type readFunc func(ctx context.Context, r *http.Request) (any, error)
+
+// read adapts a readFunc into a handler, bounding it by the read timeout.
+func (s *server) read(fn readFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := s.readContext(r)
+		defer cancel()
+		v, err := fn(ctx, r)
+		var e *apiError
+		switch {
+		case err == nil:
+			writeJSON(w, http.StatusOK, v)
+		case errors.As(err, &e):
+			status := e.status
+			if status == 0 {
+				status = http.StatusBadRequest
+			}
+			writeError(w, status, e)
+		default:
+			s.nodeError(w, err)
+		}
 	}
-	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *server) status(ctx context.Context, _ *http.Request) (any, error) {
+	return s.c.Status(ctx)
 }
 
 // balanceResponse is one account's balance at a height.
@@ -44,35 +63,38 @@ type balanceResponse struct {
 	Height  int64      `json:"height"`
 }
 
-func (s *server) balance(w http.ResponseWriter, r *http.Request) {
+func (s *server) balance(ctx context.Context, r *http.Request) (any, error) {
+	addr, height, err := addressAndHeight(r)
+	if err != nil {
+		return nil, err
+	}
+	amount, at, err := s.c.Balance(ctx, addr, height)
+	if err != nil {
+		return nil, err
+	}
+	return balanceResponse{Address: addr, Amount: tx.FormatBaseUnits(amount), Height: at}, nil
+}
+
+// addressAndHeight reads the {address} path value and ?height=.
+func addressAndHeight(r *http.Request) (tx.Address, int64, error) {
 	addr, e := addressParam(r.PathValue("address"), "the path")
 	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
+		return tx.Address{}, 0, e
 	}
 	height, e := heightParam(r)
 	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
+		return tx.Address{}, 0, e
 	}
-	ctx, cancel := s.readContext(r)
-	defer cancel()
-	amount, at, err := s.c.Balance(ctx, addr, height)
-	if err != nil {
-		s.nodeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, balanceResponse{Address: addr, Amount: tx.FormatBaseUnits(amount), Height: at})
+	return addr, height, nil
 }
 
-func (s *server) balances(w http.ResponseWriter, r *http.Request) {
+func (s *server) balances(ctx context.Context, r *http.Request) (any, error) {
 	q := r.URL.Query()
 	after := ""
 	if v := q.Get("after"); v != "" {
 		a, e := addressParam(v, "?after=")
 		if e != nil {
-			writeError(w, http.StatusBadRequest, e)
-			return
+			return nil, e
 		}
 		after = a.String()
 	}
@@ -80,27 +102,22 @@ func (s *server) balances(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxBalancesLimit {
-			writeError(w, http.StatusBadRequest, badRequest("limit %q: want a whole number from 1 to %d", v, maxBalancesLimit))
-			return
+			return nil, badRequest("limit %q: want a whole number from 1 to %d", v, maxBalancesLimit)
 		}
 		limit = n
 	}
 	height, e := heightParam(r)
 	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
+		return nil, e
 	}
-	ctx, cancel := s.readContext(r)
-	defer cancel()
 	page, err := s.c.Balances(ctx, after, limit, height)
 	if err != nil {
-		s.nodeError(w, err)
-		return
+		return nil, err
 	}
 	if page.Balances == nil {
 		page.Balances = []bank.Balance{}
 	}
-	writeJSON(w, http.StatusOK, page)
+	return page, nil
 }
 
 // supplyResponse is the supply and the fees collected at a height.
@@ -109,20 +126,16 @@ type supplyResponse struct {
 	Height int64 `json:"height"`
 }
 
-func (s *server) supply(w http.ResponseWriter, r *http.Request) {
+func (s *server) supply(ctx context.Context, r *http.Request) (any, error) {
 	height, e := heightParam(r)
 	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
+		return nil, e
 	}
-	ctx, cancel := s.readContext(r)
-	defer cancel()
 	sup, at, err := s.c.Supply(ctx, height)
 	if err != nil {
-		s.nodeError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, supplyResponse{SupplyResult: sup, Height: at})
+	return supplyResponse{SupplyResult: sup, Height: at}, nil
 }
 
 // accountResponse is an account's committed nonce at a height and the nonce
@@ -134,48 +147,34 @@ type accountResponse struct {
 	Height       int64      `json:"height"`
 }
 
-func (s *server) account(w http.ResponseWriter, r *http.Request) {
-	addr, e := addressParam(r.PathValue("address"), "the path")
-	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
+func (s *server) account(ctx context.Context, r *http.Request) (any, error) {
+	addr, height, err := addressAndHeight(r)
+	if err != nil {
+		return nil, err
 	}
-	height, e := heightParam(r)
-	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
-	}
-	ctx, cancel := s.readContext(r)
-	defer cancel()
 	acct, at, err := s.c.Account(ctx, addr, height)
 	if err != nil {
-		s.nodeError(w, err)
-		return
+		return nil, err
 	}
 	pending, err := s.c.PendingNonce(ctx, addr)
 	if err != nil {
-		s.nodeError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, accountResponse{Address: addr, Nonce: acct.Nonce, PendingNonce: pending, Height: at})
+	return accountResponse{Address: addr, Nonce: acct.Nonce, PendingNonce: pending, Height: at}, nil
 }
 
-func (s *server) params(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := s.readContext(r)
-	defer cancel()
+func (s *server) params(ctx context.Context, _ *http.Request) (any, error) {
 	p, err := s.c.Params(ctx)
 	if err != nil {
-		s.nodeError(w, err)
-		return
+		return nil, err
 	}
 	// The proto3 JSON form, as genesis and the CLI write it.
 	bz, err := protojson.MarshalOptions{UseProtoNames: true, EmitUnpopulated: true}.Marshal(p)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, &apiError{Message: "the API could not encode the params: " + err.Error()})
-		return
+		return nil, &apiError{Message: "the API could not encode the params: " + err.Error(), status: http.StatusInternalServerError}
 	}
 	// protojson varies its spacing on purpose; the API's answers are compact.
-	writeJSON(w, http.StatusOK, json.RawMessage(bz))
+	return json.RawMessage(bz), nil
 }
 
 // txHashParam reads a tx hash: 64 hex digits, optionally 0x-prefixed.
@@ -187,64 +186,46 @@ func txHashParam(s string) (string, *apiError) {
 	return strings.ToUpper(h), nil
 }
 
-func (s *server) tx(w http.ResponseWriter, r *http.Request) {
+func (s *server) tx(ctx context.Context, r *http.Request) (any, error) {
 	hash, e := txHashParam(r.PathValue("hash"))
 	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
+		return nil, e
 	}
-	ctx, cancel := s.readContext(r)
-	defer cancel()
 	res, err := s.c.Tx(ctx, hash)
 	if errors.Is(err, client.ErrTxNotFound) {
-		writeError(w, http.StatusNotFound, &apiError{Message: fmt.Sprintf(
-			"no committed block holds tx %s: a tx shows up here once its block is committed; a tx refused by the node never does", hash)})
-		return
+		return nil, notFound("no committed block holds tx %s: a tx shows up here once its block is committed; a tx refused by the node never does", hash)
 	}
 	if err != nil {
-		s.nodeError(w, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, res)
+	return res, nil
 }
 
-func (s *server) latestBlock(w http.ResponseWriter, r *http.Request) {
-	s.writeBlock(w, r, 0)
+func (s *server) latestBlock(ctx context.Context, _ *http.Request) (any, error) {
+	return s.c.Block(ctx, 0)
 }
 
-func (s *server) block(w http.ResponseWriter, r *http.Request) {
+func (s *server) block(ctx context.Context, r *http.Request) (any, error) {
 	v := r.PathValue("height")
-	h, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || h <= 0 {
-		writeError(w, http.StatusBadRequest, badRequest("block height %q: want a whole number ≥ 1, or \"latest\"", v))
-		return
+	height, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || height <= 0 {
+		return nil, badRequest("block height %q: want a whole number ≥ 1, or \"latest\"", v)
 	}
-	s.writeBlock(w, r, h)
-}
-
-func (s *server) writeBlock(w http.ResponseWriter, r *http.Request, height int64) {
-	ctx, cancel := s.readContext(r)
-	defer cancel()
 	b, err := s.c.Block(ctx, height)
 	if err == nil {
-		writeJSON(w, http.StatusOK, b)
-		return
+		return b, nil
 	}
 	// CometBFT says "no such block" only in prose; the status says which
 	// heights exist.
-	if height > 0 {
-		if st, serr := s.c.Status(ctx); serr == nil {
-			switch {
-			case height > st.LatestHeight:
-				writeError(w, http.StatusNotFound, badRequest("block %d is not committed yet: the latest block is %d", height, st.LatestHeight))
-				return
-			case height < st.EarliestHeight:
-				writeError(w, http.StatusNotFound, badRequest("block %d was pruned: the earliest block this node keeps is %d", height, st.EarliestHeight))
-				return
-			}
+	if st, serr := s.c.Status(ctx); serr == nil {
+		switch {
+		case height > st.LatestHeight:
+			return nil, notFound("block %d is not committed yet: the latest block is %d", height, st.LatestHeight)
+		case height < st.EarliestHeight:
+			return nil, notFound("block %d was pruned: the earliest block this node keeps is %d", height, st.EarliestHeight)
 		}
 	}
-	s.nodeError(w, err)
+	return nil, err
 }
 
 // stateResponse is one state key's value, with its proof when one was asked
@@ -269,43 +250,34 @@ type stateResponse struct {
 	Proof        string `json:"proof,omitempty"`
 }
 
-func (s *server) state(w http.ResponseWriter, r *http.Request) {
+func (s *server) state(ctx context.Context, r *http.Request) (any, error) {
 	path := r.PathValue("key")
 	key, err := client.ParseStateKey(path)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, badRequest("%v", err))
-		return
+		return nil, badRequest("%v", err)
 	}
 	height, e := heightParam(r)
 	if e != nil {
-		writeError(w, http.StatusBadRequest, e)
-		return
+		return nil, e
 	}
 	prove := false
 	if v := r.URL.Query().Get("prove"); v != "" {
 		if prove, err = strconv.ParseBool(v); err != nil {
-			writeError(w, http.StatusBadRequest, badRequest("prove %q: want true or false", v))
-			return
+			return nil, badRequest("prove %q: want true or false", v)
 		}
 	}
-	ctx, cancel := s.readContext(r)
-	defer cancel()
 	out := stateResponse{Path: path, Key: hex.EncodeToString(key.Key), Kind: key.Kind}
 	var value []byte
 	if prove {
 		pv, err := s.c.Prove(ctx, key.Key, height)
 		if err != nil {
-			s.nodeError(w, err)
-			return
+			return nil, err
 		}
 		value, out.Height, out.Verified = pv.Value, pv.Height, true
 		out.HeaderHeight, out.AppHash = pv.HeaderHeight, strings.ToUpper(hex.EncodeToString(pv.AppHash))
 		out.SignedPower, out.TotalPower, out.Proof = pv.SignedPower, pv.TotalPower, hex.EncodeToString(pv.Proof)
-	} else {
-		if value, out.Height, err = s.c.StateValue(ctx, key.Key, height); err != nil {
-			s.nodeError(w, err)
-			return
-		}
+	} else if value, out.Height, err = s.c.StateValue(ctx, key.Key, height); err != nil {
+		return nil, err
 	}
 	out.ValueText, out.Exists = key.DescribeValue(value), value != nil
 	if value != nil {
@@ -322,5 +294,5 @@ func (s *server) state(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	return out, nil
 }
