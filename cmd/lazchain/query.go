@@ -28,11 +28,7 @@ home's keyring works too. --height reads an earlier committed state (0: latest).
 		&cobra.Command{
 			Use: "balance ADDRESS", Short: "An account's LAZ balance", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				addr, err := resolveAddress(cmd, args[0])
-				if err != nil {
-					return fmt.Errorf("ADDRESS: %w", err)
-				}
-				c, err := dial(cmd)
+				addr, c, err := addressAndClient(cmd, args[0])
 				if err != nil {
 					return err
 				}
@@ -68,6 +64,16 @@ home's keyring works too. --height reads an earlier committed state (0: latest).
 	)
 	cmd.AddCommand(bankCmd, newAccountCmd(), newTxQueryCmd(), newBlockCmd(), newProofCmd(), newParamsCmd())
 	return cmd
+}
+
+// addressAndClient resolves an ADDRESS argument and dials --node.
+func addressAndClient(cmd *cobra.Command, arg string) (tx.Address, *client.Client, error) {
+	addr, err := resolveAddress(cmd, arg)
+	if err != nil {
+		return tx.Address{}, nil, fmt.Errorf("ADDRESS: %w", err)
+	}
+	c, err := dial(cmd)
+	return addr, c, err
 }
 
 func heightFlag(cmd *cobra.Command) int64 {
@@ -109,11 +115,7 @@ func newAccountCmd() *cobra.Command {
 	return &cobra.Command{
 		Use: "account ADDRESS", Short: "An account's nonce (committed, and counting the mempool)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			addr, err := resolveAddress(cmd, args[0])
-			if err != nil {
-				return fmt.Errorf("ADDRESS: %w", err)
-			}
-			c, err := dial(cmd)
+			addr, c, err := addressAndClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
