@@ -198,3 +198,13 @@ func contains(xs []string, x string) bool {
 	}
 	return false
 }
+
+func TestQuietStdLogDropsOnlyPebbleReplay(t *testing.T) {
+	var buf bytes.Buffer
+	d := &dropLines{w: &buf, re: pebbleReplayRE}
+	d.Write([]byte("2026/11/22 00:50:45 [JOB 1] WAL file /h/data/state.db/000002.log with log number 000002 stopped reading at offset: 35; replayed 1 keys in 1 batches\n"))
+	d.Write([]byte("2026/11/22 00:50:45 pebble: background error: disk full\n"))
+	if got := buf.String(); strings.Contains(got, "WAL file") || !strings.Contains(got, "disk full") {
+		t.Fatalf("got %q", got)
+	}
+}

@@ -14,6 +14,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	quietStdLog(os.Stderr)
 	root := newRootCmd()
 	if err := root.ExecuteContext(ctx); err != nil {
 		var ee *exitError
