@@ -40,15 +40,6 @@ func ParseAddress(s string) (Address, error) {
 	return a, nil
 }
 
-// MustParseAddress is ParseAddress for constants; it panics on bad input.
-func MustParseAddress(s string) Address {
-	a, err := ParseAddress(s)
-	if err != nil {
-		panic(err)
-	}
-	return a
-}
-
 // AddressFromBytes copies a 20-byte slice into an Address.
 func AddressFromBytes(b []byte) (Address, error) {
 	var a Address
