@@ -131,6 +131,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		a.tree.Rollback()
 	}
 	block := store.NewCache(a.tree.Working())
+	blockCtx := chain.NewContext(block, a.chainID, req.Height, req.Time, chain.ModeDeliver, nil)
+	if err := a.beginBlock(blockCtx); err != nil {
+		return nil, fmt.Errorf("height %d: %w", req.Height, err)
+	}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	var failed int
 	for i, raw := range req.Txs {
@@ -140,6 +144,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		if out.err != nil {
 			failed++
 		}
+	}
+	if err := a.endBlock(blockCtx); err != nil {
+		return nil, fmt.Errorf("height %d: %w", req.Height, err)
 	}
 	block.Write()
 	if a.opts.CheckInvariants {
@@ -153,7 +160,31 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.pendingHeight = req.Height
 	a.lastBlockTime = req.Time
 	a.log.Debug("finalized block", "height", req.Height, "txs", len(req.Txs), "failed", failed, "app_hash", fmt.Sprintf("%X", hash))
-	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash, Events: blockCtx.Events()}, nil
+}
+
+// beginBlock runs the modules' BeginBlock hooks, in module order.
+func (a *App) beginBlock(ctx *chain.Context) error {
+	for _, m := range a.modules {
+		if b, ok := m.(chain.BeginBlocker); ok {
+			if err := guard(func() error { return b.BeginBlock(ctx) }); err != nil {
+				return fmt.Errorf("begin block of %s: %w", m.Name(), err)
+			}
+		}
+	}
+	return nil
+}
+
+// endBlock runs the modules' EndBlock hooks, in module order.
+func (a *App) endBlock(ctx *chain.Context) error {
+	for _, m := range a.modules {
+		if e, ok := m.(chain.EndBlocker); ok {
+			if err := guard(func() error { return e.EndBlock(ctx) }); err != nil {
+				return fmt.Errorf("end block of %s: %w", m.Name(), err)
+			}
+		}
+	}
+	return nil
 }
 
 func (a *App) checkInvariants(ctx *chain.Context) error {

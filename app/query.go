@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -138,7 +137,7 @@ func (a *App) query(req *abci.QueryRequest) (*abci.QueryResponse, error) {
 }
 
 func jsonValue(res *abci.QueryResponse, v any) (*abci.QueryResponse, error) {
-	bz, err := json.Marshal(v)
+	bz, err := chain.EncodeJSON(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode query result: %w", err)
 	}

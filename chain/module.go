@@ -63,3 +63,18 @@ type Invariant struct {
 	Name  string
 	Check func(ctx *Context) error
 }
+
+// BeginBlocker is a module with work at the start of every block, before
+// the block's txs run (expiries that take effect at the block's height or
+// time). It runs unmetered; an error halts the chain, so it returns one
+// only for a broken invariant.
+type BeginBlocker interface {
+	BeginBlock(ctx *Context) error
+}
+
+// EndBlocker is a module with work at the end of every block, after the
+// block's txs (proposals that passed in the block, deadlines that closed).
+// Like BeginBlock it runs unmetered, and an error halts the chain.
+type EndBlocker interface {
+	EndBlock(ctx *Context) error
+}

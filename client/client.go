@@ -13,7 +13,9 @@ import (
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	jsonrpcclient "github.com/cometbft/cometbft/rpc/jsonrpc/client"
+	"google.golang.org/protobuf/proto"
 
+	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/codes"
 )
 
@@ -140,7 +142,11 @@ func (c *Client) Query(ctx context.Context, path string, req, out any, height in
 	if r.Code != codes.OK {
 		return r.Height, &QueryError{Path: path, Codespace: r.Codespace, Code: r.Code, Log: r.Log}
 	}
-	if out != nil {
+	if m, ok := out.(proto.Message); ok {
+		if err := chain.DecodeProtoJSON(r.Value, m); err != nil {
+			return r.Height, fmt.Errorf("decode %s answer: %w", path, err)
+		}
+	} else if out != nil {
 		if err := json.Unmarshal(r.Value, out); err != nil {
 			return r.Height, fmt.Errorf("decode %s answer: %w", path, err)
 		}
