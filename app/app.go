@@ -16,6 +16,8 @@ import (
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/x/auth"
 	"github.com/lazchain/lazchain/x/bank"
+	"github.com/lazchain/lazchain/x/dat"
+	"github.com/lazchain/lazchain/x/idao"
 )
 
 // Version is the application's protocol version, reported in Info.
@@ -54,6 +56,8 @@ type App struct {
 
 	Auth auth.Module
 	Bank bank.Module
+	IDAO idao.Module
+	DAT  dat.Module
 
 	modules []chain.Module
 	routes  map[protoreflect.FullName]route
@@ -96,8 +100,17 @@ func New(tree *store.Tree, opts Options) (*App, error) {
 	}
 	a.Bank = bank.Module{}
 	a.Auth = auth.Module{Keeper: auth.Keeper{Bank: a.Bank.Keeper}}
-	// The order is the order of InitGenesis and of the genesis file.
-	a.modules = []chain.Module{a.Auth, a.Bank}
+	// idao and dat use each other through interfaces each declares: dat
+	// checks roles, policies and agreements; idao checks who owns a class.
+	idaoKeeper := &idao.Keeper{Bank: a.Bank.Keeper}
+	datKeeper := &dat.Keeper{Bank: a.Bank.Keeper, IDAO: idaoKeeper}
+	idaoKeeper.Classes = datKeeper
+	a.IDAO = idao.Module{Keeper: idaoKeeper}
+	a.DAT = dat.Module{Keeper: datKeeper}
+	// The order is the order of InitGenesis, of the genesis file and of
+	// the begin- and end-of-block hooks. iDAOs come before the classes
+	// they own.
+	a.modules = []chain.Module{a.Auth, a.Bank, a.IDAO, a.DAT}
 	for _, m := range a.modules {
 		for _, h := range m.Handlers() {
 			name := h.Msg.ProtoReflect().Descriptor().FullName()

@@ -5,6 +5,7 @@ package apptest
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"testing"
 	"time"
@@ -13,8 +14,10 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/app"
+	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
+	"github.com/lazchain/lazchain/x/auth"
 	"github.com/lazchain/lazchain/x/bank"
 )
 
@@ -75,18 +78,8 @@ func New(t testing.TB, tree *store.Tree, appState []byte) *Harness {
 // and the app hash.
 func (h *Harness) Block(txs ...[]byte) ([]*abci.ExecTxResult, []byte) {
 	h.T.Helper()
-	h.Height++
-	h.Time = h.Time.Add(time.Second)
-	res, err := h.App.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{
-		Height: h.Height, Time: h.Time, Txs: txs,
-	})
-	if err != nil {
-		h.T.Fatalf("finalize block %d: %v", h.Height, err)
-	}
-	if _, err := h.App.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
-		h.T.Fatalf("commit block %d: %v", h.Height, err)
-	}
-	return res.TxResults, res.AppHash
+	res, _ := h.BlockEvents(txs...)
+	return res, h.App.Tree().Latest().Hash()
 }
 
 // Check runs CheckTx.
@@ -158,4 +151,68 @@ func Sign(t testing.TB, k tx.Signer, s TxSpec) []byte {
 // Send is a MsgSend of amount ulaz.
 func Send(from, to tx.Address, amount uint64) *bank.MsgSend {
 	return &bank.MsgSend{From: from.String(), To: to.String(), Amount: tx.FormatBaseUnits(amount)}
+}
+
+// Nonce is an account's committed nonce: the nonce its next tx carries.
+func (h *Harness) Nonce(a tx.Address) uint64 {
+	h.T.Helper()
+	v := h.App.Tree().Latest().Get(auth.NonceStoreKey(a))
+	if v == nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+// ExecGas is the gas limit Exec signs with: room for any message of the
+// modules, lineage settlements and claims over many tokens included.
+const ExecGas = 5_000_000
+
+// Exec signs msgs as k with its next nonce and the minimum fee for ExecGas,
+// runs them alone in a block and returns the result and the block's events.
+func (h *Harness) Exec(k tx.Signer, msgs ...proto.Message) (*abci.ExecTxResult, []abci.Event) {
+	h.T.Helper()
+	raw := Sign(h.T, k, TxSpec{Nonce: h.Nonce(k.Address()), Fee: ExecGas / 100, GasLimit: ExecGas, Msgs: msgs})
+	res, events := h.BlockEvents(raw)
+	return res[0], events
+}
+
+// BlockEvents is Block that also returns the block's own events (those of
+// the begin- and end-of-block hooks).
+func (h *Harness) BlockEvents(txs ...[]byte) ([]*abci.ExecTxResult, []abci.Event) {
+	h.T.Helper()
+	h.Height++
+	h.Time = h.Time.Add(time.Second)
+	res, err := h.App.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{
+		Height: h.Height, Time: h.Time, Txs: txs,
+	})
+	if err != nil {
+		h.T.Fatalf("finalize block %d: %v", h.Height, err)
+	}
+	if _, err := h.App.Commit(context.Background(), &abci.CommitRequest{}); err != nil {
+		h.T.Fatalf("commit block %d: %v", h.Height, err)
+	}
+	return res.TxResults, res.Events
+}
+
+// QueryJSON runs a module query at the latest height and decodes its
+// answer into out (a protobuf message or any JSON value); it fails the test
+// on a query error.
+func (h *Harness) QueryJSON(path string, req any, out any) {
+	h.T.Helper()
+	data, err := json.Marshal(req)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	res := h.Query(path, data, 0, false)
+	if res.Code != 0 {
+		h.T.Fatalf("query %s %s: code %d (%s): %s", path, data, res.Code, res.Codespace, res.Log)
+	}
+	if m, ok := out.(proto.Message); ok {
+		err = chain.DecodeProtoJSON(res.Value, m)
+	} else {
+		err = json.Unmarshal(res.Value, out)
+	}
+	if err != nil {
+		h.T.Fatalf("query %s: decode %s: %v", path, res.Value, err)
+	}
 }
