@@ -29,6 +29,9 @@ type InitOptions struct {
 	BlockTime time.Duration
 	// Accounts are funded in genesis.
 	Accounts []bank.Balance
+	// Sections replace modules' default genesis sections (by module name),
+	// to seed a chain with state; the bank's comes from Accounts.
+	Sections map[string]json.RawMessage
 	// Power is the voting power of this node's validator.
 	Power int64
 	// GenesisTime defaults to now.
@@ -93,7 +96,7 @@ func Init(home string, o InitOptions) (*InitResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	appState, err := DefaultAppState(o.Accounts)
+	appState, err := DefaultAppState(o.Accounts, o.Sections)
 	if err != nil {
 		return nil, err
 	}
@@ -134,15 +137,25 @@ func ConsensusParams() *cmttypes.ConsensusParams {
 }
 
 // DefaultAppState is every module's default genesis with the given accounts
-// funded.
-func DefaultAppState(accounts []bank.Balance) (json.RawMessage, error) {
+// funded and the given sections in place of the defaults.
+func DefaultAppState(accounts []bank.Balance, sections map[string]json.RawMessage) (json.RawMessage, error) {
 	a, err := app.New(store.NewMemTree(), app.Options{ChainID: "genesis"})
 	if err != nil {
 		return nil, err
 	}
-	sections := map[string]json.RawMessage{}
+	out := map[string]json.RawMessage{}
 	for _, m := range a.Modules() {
-		sections[m.Name()] = m.DefaultGenesis()
+		out[m.Name()] = m.DefaultGenesis()
+		if s, ok := sections[m.Name()]; ok {
+			out[m.Name()] = s
+		}
+	}
+	if len(sections) != 0 {
+		for name := range sections {
+			if _, ok := out[name]; !ok || name == bank.Name {
+				return nil, fmt.Errorf("genesis section %q: no module takes it here (bank balances come from the accounts)", name)
+			}
+		}
 	}
 	if accounts == nil {
 		accounts = []bank.Balance{}
@@ -151,8 +164,8 @@ func DefaultAppState(accounts []bank.Balance) (json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	sections[bank.Name] = bz
-	return json.MarshalIndent(sections, "", "  ")
+	out[bank.Name] = bz
+	return json.MarshalIndent(out, "", "  ")
 }
 
 // AddGenesisAccount funds addr with amount ulaz in a home's genesis, before

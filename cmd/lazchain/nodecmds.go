@@ -238,7 +238,12 @@ func prepareDevnetHome(cmd *cobra.Command, home, chainID string, reset bool, blo
 		keys[i] = tx.DeterministicKey("devnet/" + name)
 		balances = append(balances, bank.Balance{Address: keys[i].Address(), Amount: tx.FormatBaseUnits(devnetFunds)})
 	}
-	if _, err := node.Init(home, node.InitOptions{ChainID: chainID, Moniker: "devnet", BlockTime: blockTime, Accounts: balances}); err != nil {
+	sections, treasury, err := devnetDemo(keys[0].Address(), keys[1].Address())
+	if err != nil {
+		return err
+	}
+	balances = append(balances, treasury)
+	if _, err := node.Init(home, node.InitOptions{ChainID: chainID, Moniker: "devnet", BlockTime: blockTime, Accounts: balances, Sections: sections}); err != nil {
 		return err
 	}
 	for i, name := range devnetKeys {
@@ -292,8 +297,14 @@ func printDevnet(cmd *cobra.Command, n *node.Node, accounts []api.TestAccount) e
 	if info.RPC != "http://127.0.0.1:26657" {
 		node = " --node " + info.RPC
 	}
+	fmt.Fprintf(w, "\nDemo:  iDAO 1 %q (alice admin, bob data provider, %s in its treasury)\n", demoIDAOName, tx.FormatAmount(demoTreasury))
+	fmt.Fprintf(w, "       DAT class 1 %q: token 1 (alice, share 60), token 2 (bob, share 40)\n", demoClassName)
 	fmt.Fprintf(w, "\nTry:   lazchain tx bank send alice bob 12.5laz%s%s\n", home, node)
 	fmt.Fprintf(w, "       lazchain query bank balance bob%s%s\n", home, node)
+	fmt.Fprintf(w, "       lazchain query dat class 1%s%s\n", home, node)
+	fmt.Fprintf(w, "       lazchain tx dat settle-revenue 1 100laz --from carol%s%s\n", home, node)
+	fmt.Fprintf(w, "       lazchain query dat pending --owner bob%s%s\n", home, node)
+	fmt.Fprintf(w, "       lazchain tx dat claim-all --from bob%s%s\n", home, node)
 	fmt.Fprintf(w, "Stop:  Ctrl-C (the chain is kept; run `lazchain devnet` again to go on, --reset to start over)\n\n")
 	return nil
 }
