@@ -62,7 +62,7 @@ home's keyring works too. --height reads an earlier committed state (0: latest).
 		},
 		newBalancesCmd(),
 	)
-	cmd.AddCommand(bankCmd, newAccountCmd(), newTxQueryCmd(), newBlockCmd(), newProofCmd(), newParamsCmd())
+	cmd.AddCommand(bankCmd, newQueryIDAOCmd(), newQueryDATCmd(), newAccountCmd(), newTxQueryCmd(), newBlockCmd(), newProofCmd(), newParamsCmd())
 	return cmd
 }
 
