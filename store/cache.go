@@ -43,9 +43,7 @@ func (c *Cache) Set(key, value []byte) {
 	if len(key) == 0 {
 		panic("store: empty key")
 	}
-	if value == nil {
-		value = []byte{}
-	}
+	checkValue(key, value)
 	c.dirty[string(key)] = entry{value: append([]byte(nil), value...)}
 }
 

@@ -2,8 +2,9 @@ package store
 
 import "fmt"
 
-// KV is a key/value view of state. Keys are non-empty; a nil value from Get
-// means absent. Values returned must not be modified.
+// KV is a key/value view of state. Keys and values are non-empty (a nil
+// value from Get means absent, so an empty one could not be told from it);
+// Set panics on an empty value. Values returned must not be modified.
 type KV interface {
 	Get(key []byte) []byte
 	Has(key []byte) bool
@@ -55,5 +56,14 @@ func Each(kv KV, start, end []byte, fn func(key, value []byte) bool) {
 		if !fn(it.Key(), it.Value()) {
 			return
 		}
+	}
+}
+
+// checkValue refuses an empty value: Get could not tell it from an absent
+// key, and the cache and the tree would disagree about it. Modules store a
+// marker byte for set membership.
+func checkValue(key, value []byte) {
+	if len(value) == 0 {
+		panic(fmt.Sprintf("store: empty value for key %q: store at least one byte", key))
 	}
 }

@@ -213,3 +213,17 @@ func TestProofs(t *testing.T) {
 		t.Fatal("membership proof accepted as absence")
 	}
 }
+func TestEmptyValuesAreRefused(t *testing.T) {
+	for name, kv := range map[string]store.KV{"cache": store.NewCache(store.NewMemTree().Working()), "tree": store.NewMemTree().Working()} {
+		for _, v := range [][]byte{nil, {}} {
+			func() {
+				defer func() {
+					if r := recover(); r == nil {
+						t.Errorf("%s: Set(%q, %v) did not panic: an empty value would read back as absent", name, "k", v)
+					}
+				}()
+				kv.Set([]byte("k"), v)
+			}()
+		}
+	}
+}

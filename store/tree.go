@@ -168,9 +168,7 @@ func (w *workingKV) Get(key []byte) []byte {
 func (w *workingKV) Has(key []byte) bool { return w.Get(key) != nil }
 
 func (w *workingKV) Set(key, value []byte) {
-	if value == nil {
-		value = []byte{}
-	}
+	checkValue(key, value)
 	if _, err := w.tree.Set(key, value); err != nil {
 		fail("set", err)
 	}
