@@ -41,6 +41,12 @@ type Options struct {
 	Transport string
 	// KVTxBytes is the size of each kvstore tx (default 200).
 	KVTxBytes int
+	// Workload is what the LazChain accounts send: WorkloadTransfers
+	// (default), bank transfers around a ring of accounts; or
+	// WorkloadDATTransferValue, DAT transferValue txs, each account moving
+	// one unit between two tokens of its own that genesis mints. The
+	// kvstore run is the same for both.
+	Workload string
 	// SkipLazChain and SkipKVStore leave one app out.
 	SkipLazChain, SkipKVStore bool
 	// Dir is where the node homes go, as Dir/lazchain and Dir/kvstore, kept
@@ -58,6 +64,19 @@ const (
 	DefaultBlockTime   = 200 * time.Millisecond
 	DefaultKVTxBytes   = 200
 	DefaultTransport   = TransportHTTP
+	DefaultWorkload    = WorkloadTransfers
+)
+
+// Workloads for Options.Workload.
+const (
+	// WorkloadTransfers is signed bank MsgSends: account i pays account
+	// i+1 (the last pays the first).
+	WorkloadTransfers = "transfers"
+	// WorkloadDATTransferValue is signed DAT MsgTransferValues (ERC-8028
+	// transferValue): genesis seeds one iDAO and one DAT class with two
+	// tokens per account, and each account moves one unit of value between
+	// its two tokens, alternating direction.
+	WorkloadDATTransferValue = "dat-transfer-value"
 )
 
 // Transports for Options.Transport.
@@ -89,6 +108,12 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Transport != TransportHTTP && o.Transport != TransportLocal {
 		return o, fmt.Errorf("transport %q: want %s or %s", o.Transport, TransportHTTP, TransportLocal)
 	}
+	if o.Workload == "" {
+		o.Workload = DefaultWorkload
+	}
+	if o.Workload != WorkloadTransfers && o.Workload != WorkloadDATTransferValue {
+		return o, fmt.Errorf("workload %q: want %s or %s", o.Workload, WorkloadTransfers, WorkloadDATTransferValue)
+	}
 	switch {
 	case o.Txs < 1:
 		return o, fmt.Errorf("txs %d: want at least 1", o.Txs)
@@ -118,6 +143,8 @@ type Result struct {
 
 // Settings are the conditions both apps ran under.
 type Settings struct {
+	// Workload is what the LazChain accounts sent (Options.Workload).
+	Workload    string `json:"workload"`
 	Txs         int    `json:"txs"`
 	Accounts    int    `json:"accounts"`
 	Concurrency int    `json:"concurrency"`
@@ -217,7 +244,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{
 		Target: Target,
 		Settings: Settings{
-			Txs: o.Txs, Accounts: o.Accounts, Concurrency: o.Concurrency, BlockTime: o.BlockTime.String(),
+			Workload: o.Workload, Txs: o.Txs, Accounts: o.Accounts, Concurrency: o.Concurrency, BlockTime: o.BlockTime.String(),
 			CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 			MempoolSize: cfg.Mempool.Size, MempoolCacheSize: cfg.Mempool.CacheSize, MempoolRecheck: cfg.Mempool.Recheck,
 			TxIndexer: cfg.TxIndex.Indexer, DBBackend: cfg.DBBackend, MaxBlockBytes: genesis.ConsensusParams.Block.MaxBytes,

@@ -1,6 +1,8 @@
 // Package bench measures LazChain's transfer throughput through a whole
 // node and sets it beside CometBFT's bundled kvstore app on the same
-// machine, in the same run.
+// machine, in the same run. The LazChain txs are bank transfers or, with
+// Options.Workload WorkloadDATTransferValue, DAT transferValues between
+// tokens that genesis mints (no setup txs run in the timed window).
 //
 // Each run starts a single-validator node in-process (CheckTx, consensus,
 // FinalizeBlock, Commit, tx indexing all real), pre-signs every tx outside
@@ -13,6 +15,7 @@
 // LazChain node's config.toml and consensus parameters, so mempool, RPC,
 // consensus and indexer settings are the same; only the app differs.
 //
-// `lazchain bench transfers` runs it; BenchmarkTransfers and BenchmarkKVStore
+// `lazchain bench transfers` runs it (`--workload dat-transfer-value` for
+// DAT); BenchmarkTransfers, BenchmarkDATTransferValue and BenchmarkKVStore
 // run shorter versions under `go test -bench`.
 package bench

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -33,14 +34,24 @@ const (
 func benchKey(i int) *tx.PrivateKey { return tx.DeterministicKey(fmt.Sprintf("bench-%d", i)) }
 
 // initLazChainHome lays out a LazChain home with the bench accounts funded,
-// the block time written into config.toml and, if asked, the block gas limit
-// into the genesis. The kvstore node copies both.
+// the workload's state seeded, the block time written into config.toml and,
+// if asked, the block gas limit into the genesis. The kvstore node copies
+// the last two.
 func initLazChainHome(home string, o Options) error {
 	accounts := make([]bank.Balance, o.Accounts)
 	for i := range accounts {
 		accounts[i] = bank.Balance{Address: benchKey(i).Address(), Amount: tx.FormatBaseUnits(genesisBalance)}
 	}
-	if _, err := node.Init(home, node.InitOptions{ChainID: chainID, Moniker: "bench", BlockTime: time.Second, Accounts: accounts}); err != nil {
+	var sections map[string]json.RawMessage
+	if o.Workload == WorkloadDATTransferValue {
+		var err error
+		if sections, err = datGenesis(o.Accounts); err != nil {
+			return err
+		}
+	}
+	if _, err := node.Init(home, node.InitOptions{
+		ChainID: chainID, Moniker: "bench", BlockTime: time.Second, Accounts: accounts, Sections: sections,
+	}); err != nil {
 		return err
 	}
 	// node.Init takes a non-zero block time only; write the chosen one,
@@ -73,19 +84,57 @@ func loadGenesis(home string) (*cmttypes.GenesisDoc, error) {
 	return doc, nil
 }
 
-// transferPlan is who sends what: account i sends counts[i] transfers to
-// account i+1 (the last to the first), each with the same gas and fee.
-type transferPlan struct {
-	keys     []*tx.PrivateKey
-	counts   []int
+// plan is what a LazChain run sends: account i sends counts[i] txs in nonce
+// order, the one with nonce n carrying msg(i, n), each with the same gas
+// limit and fee.
+type plan struct {
+	// app names the run in results and progress lines.
+	app string
+	// noun names one tx in messages ("transfer").
+	noun   string
+	keys   []*tx.PrivateKey
+	counts []int
+	msg    func(i, nonce int) proto.Message
+	// sent and received are the ulaz each account's balance loses to and
+	// gains from the workload's messages, fees aside.
+	sent, received []uint64
+	// check, when set, verifies the workload's own state after the run.
+	check    func(ctx context.Context, c *client.Client, v *Verification) error
 	gasLimit uint64
 	fee      uint64
 }
 
-func (p *transferPlan) to(i int) int { return (i + 1) % len(p.keys) }
+// newPlan lays out o's workload over o.Accounts accounts.
+func newPlan(o Options) *plan {
+	p := &plan{
+		counts: laneSizes(o.Txs, o.Accounts),
+		sent:   make([]uint64, o.Accounts), received: make([]uint64, o.Accounts),
+	}
+	for i := 0; i < o.Accounts; i++ {
+		p.keys = append(p.keys, benchKey(i))
+	}
+	if o.Workload == WorkloadDATTransferValue {
+		p.app, p.noun = "lazchain-dat", "transferValue"
+		p.msg = datTransferValueMsg(p.keys)
+		p.check = func(ctx context.Context, c *client.Client, v *Verification) error {
+			return verifyDATTokens(ctx, c, p, v)
+		}
+		return p
+	}
+	p.app, p.noun = "lazchain", "transfer"
+	to := func(i int) int { return (i + 1) % len(p.keys) }
+	p.msg = func(i, _ int) proto.Message {
+		return client.SendMsg(p.keys[i].Address(), p.keys[to(i)].Address(), transferAmount)
+	}
+	for i, n := range p.counts {
+		p.sent[i] += uint64(n) * transferAmount
+		p.received[to(i)] += uint64(n) * transferAmount
+	}
+	return p
+}
 
-// runLazChain starts the node in home, signs and sends the transfers and
-// checks the state they leave.
+// runLazChain starts the node in home, signs and sends the workload's txs
+// and checks the state they leave.
 func runLazChain(ctx context.Context, home string, o Options) (res *AppResult, err error) {
 	rpcAddr, err := freeAddr()
 	if err != nil {
@@ -116,11 +165,8 @@ func runLazChain(ctx context.Context, home string, o Options) (res *AppResult, e
 		return nil, err
 	}
 
-	plan := &transferPlan{counts: laneSizes(o.Txs, o.Accounts)}
-	for i := 0; i < o.Accounts; i++ {
-		plan.keys = append(plan.keys, benchKey(i))
-	}
-	if plan.gasLimit, plan.fee, err = transferGas(ctx, n.Client, plan.keys[0], plan.keys[plan.to(0)]); err != nil {
+	p := newPlan(o)
+	if p.gasLimit, p.fee, err = planGas(ctx, n.Client, p); err != nil {
 		return nil, err
 	}
 	feesBefore, _, err := n.Client.Balance(ctx, bank.FeeCollector, 0)
@@ -128,7 +174,7 @@ func runLazChain(ctx context.Context, home string, o Options) (res *AppResult, e
 		return nil, err
 	}
 	signStart := time.Now()
-	lanes, workers, err := signTransfers(ctx, n.Client, plan)
+	lanes, workers, err := signPlan(ctx, n.Client, p)
 	if err != nil {
 		return nil, err
 	}
@@ -138,37 +184,37 @@ func runLazChain(ctx context.Context, home string, o Options) (res *AppResult, e
 	if err != nil {
 		return nil, err
 	}
-	m, err := drive(ctx, n.Comet, bc, workload{app: "lazchain", lanes: lanes}, o.Concurrency, o.Progress)
+	m, err := drive(ctx, n.Comet, bc, workload{app: p.app, lanes: lanes}, o.Concurrency, o.Progress)
 	if err != nil {
 		return nil, err
 	}
-	res = summarise("lazchain", m)
-	res.GasPerTx = plan.gasLimit
+	res = summarise(p.app, m)
+	res.GasPerTx = p.gasLimit
 	res.Signing = &Signing{Txs: o.Txs, Workers: workers, Seconds: signTime.Seconds(), TxPerSec: float64(o.Txs) / signTime.Seconds()}
 	if res.Failed > 0 {
-		return res, fmt.Errorf("%d of %d transfers did not commit with code 0; first: %s", res.Failed, res.Txs, res.FirstError)
+		return res, fmt.Errorf("%d of %d %ss did not commit with code 0; first: %s", res.Failed, res.Txs, p.noun, res.FirstError)
 	}
-	res.Verified, err = verifyTransfers(ctx, n.Client, plan, feesBefore)
+	res.Verified, err = verifyPlan(ctx, n.Client, p, feesBefore)
 	return res, err
 }
 
-// transferGas simulates one transfer and returns the gas limit (the SDK's
-// 130% of the estimate) and the minimum fee for it.
-func transferGas(ctx context.Context, c *client.Client, from, to *tx.PrivateKey) (gasLimit, fee uint64, err error) {
+// planGas simulates the plan's first tx and returns the gas limit (the
+// SDK's 130% of the estimate) and the minimum fee for it.
+func planGas(ctx context.Context, c *client.Client, p *plan) (gasLimit, fee uint64, err error) {
 	id, err := c.ChainID(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
-	anys, err := tx.PackMsgs(client.SendMsg(from.Address(), to.Address(), transferAmount))
+	anys, err := tx.PackMsgs(p.msg(0, 0))
 	if err != nil {
 		return 0, 0, err
 	}
-	// Later nonces make a tx a byte or two longer (gas is charged per
-	// byte); the 30% margin covers them.
+	// Later nonces (and, for DAT, larger token ids) make a tx a byte or two
+	// longer (gas is charged per byte); the 30% margin covers them.
 	body := &tx.TxBody{Messages: anys}
-	used, err := c.Simulate(ctx, id, from.Address(), body)
+	used, err := c.Simulate(ctx, id, p.keys[0].Address(), body)
 	if err != nil {
-		return 0, 0, fmt.Errorf("simulate a transfer: %w", err)
+		return 0, 0, fmt.Errorf("simulate a %s: %w", p.noun, err)
 	}
 	params, err := c.Params(ctx)
 	if err != nil {
@@ -186,9 +232,9 @@ func transferGas(ctx context.Context, c *client.Client, from, to *tx.PrivateKey)
 	return gasLimit, fee, nil
 }
 
-// signTransfers builds and signs every transfer through the SDK, one lane
+// signPlan builds and signs every tx of the plan through the SDK, one lane
 // per account in nonce order, on all cores.
-func signTransfers(ctx context.Context, c *client.Client, p *transferPlan) ([][][]byte, int, error) {
+func signPlan(ctx context.Context, c *client.Client, p *plan) ([][][]byte, int, error) {
 	lanes := make([][][]byte, len(p.keys))
 	workers := runtime.GOMAXPROCS(0)
 	next := make(chan int)
@@ -201,12 +247,11 @@ func signTransfers(ctx context.Context, c *client.Client, p *transferPlan) ([][]
 			for i := range next {
 				lane := make([][]byte, p.counts[i])
 				for nonce := range lane {
-					msg := client.SendMsg(p.keys[i].Address(), p.keys[p.to(i)].Address(), transferAmount)
 					nonce64, fee := uint64(nonce), p.fee
-					raw, err := c.BuildTx(ctx, p.keys[i], []proto.Message{msg},
+					raw, err := c.BuildTx(ctx, p.keys[i], []proto.Message{p.msg(i, nonce)},
 						client.TxOptions{GasLimit: p.gasLimit, Fee: &fee, Nonce: &nonce64})
 					if err != nil {
-						errs <- fmt.Errorf("sign transfer %d of account %d: %w", nonce, i, err)
+						errs <- fmt.Errorf("sign %s %d of account %d: %w", p.noun, nonce, i, err)
 						return
 					}
 					lane[nonce] = raw
@@ -245,18 +290,22 @@ type Verification struct {
 	BalancesOK    bool   `json:"balances_ok"`
 	FeesCollected uint64 `json:"fees_collected"`
 	SupplyOK      bool   `json:"supply_ok"`
+	// DATTokens is the number of DAT tokens checked, and DATTokensOK says
+	// that each holds the value its account's transferValues leave in it,
+	// that each account's pair still sums to what genesis minted, and that
+	// the class's total value is unchanged (WorkloadDATTransferValue).
+	DATTokens   int  `json:"dat_tokens,omitempty"`
+	DATTokensOK bool `json:"dat_tokens_ok,omitempty"`
 }
 
-// verifyTransfers checks that every account's nonce is the number of
-// transfers it sent, that its balance is its genesis balance less what it
-// sent and paid plus what it received, that the fee collector got every fee
-// and that the supply did not change.
-func verifyTransfers(ctx context.Context, c *client.Client, p *transferPlan, feesBefore uint64) (*Verification, error) {
+// verifyPlan checks that every account's nonce is the number of txs it
+// sent, that its balance is its genesis balance less what it sent and paid
+// plus what it received, that the fee collector got every fee and that the
+// supply did not change; then the workload's own state.
+func verifyPlan(ctx context.Context, c *client.Client, p *plan, feesBefore uint64) (*Verification, error) {
 	v := &Verification{Accounts: len(p.keys)}
-	received := make([]int, len(p.keys))
 	total := 0
-	for i, n := range p.counts {
-		received[p.to(i)] += n
+	for _, n := range p.counts {
 		total += n
 	}
 	for i, k := range p.keys {
@@ -265,13 +314,13 @@ func verifyTransfers(ctx context.Context, c *client.Client, p *transferPlan, fee
 			return v, err
 		}
 		if acct.Nonce != uint64(p.counts[i]) {
-			return v, fmt.Errorf("account %d (%s): nonce %d after %d transfers", i, k.Address(), acct.Nonce, p.counts[i])
+			return v, fmt.Errorf("account %d (%s): nonce %d after %d %ss", i, k.Address(), acct.Nonce, p.counts[i], p.noun)
 		}
 		bal, _, err := c.Balance(ctx, k.Address(), 0)
 		if err != nil {
 			return v, err
 		}
-		want := uint64(genesisBalance) - uint64(p.counts[i])*(transferAmount+p.fee) + uint64(received[i])*transferAmount
+		want := uint64(genesisBalance) - uint64(p.counts[i])*p.fee - p.sent[i] + p.received[i]
 		if bal != want {
 			return v, fmt.Errorf("account %d (%s): balance %d ulaz, want %d", i, k.Address(), bal, want)
 		}
@@ -293,5 +342,8 @@ func verifyTransfers(ctx context.Context, c *client.Client, p *transferPlan, fee
 		return v, fmt.Errorf("supply %s ulaz, want %s", supply.Supply, want)
 	}
 	v.SupplyOK = true
+	if p.check != nil {
+		return v, p.check(ctx, c, v)
+	}
 	return v, nil
 }

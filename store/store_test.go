@@ -213,6 +213,7 @@ func TestProofs(t *testing.T) {
 		t.Fatal("membership proof accepted as absence")
 	}
 }
+
 func TestEmptyValuesAreRefused(t *testing.T) {
 	for name, kv := range map[string]store.KV{"cache": store.NewCache(store.NewMemTree().Working()), "tree": store.NewMemTree().Working()} {
 		for _, v := range [][]byte{nil, {}} {

@@ -21,7 +21,7 @@ func newBenchTransfersCmd() *cobra.Command {
 	var o bench.Options
 	cmd := &cobra.Command{
 		Use:   "transfers",
-		Short: "Committed tx/s and latency of signed bank transfers, beside CometBFT's kvstore",
+		Short: "Committed tx/s and latency of signed bank transfers (or DAT transferValues), beside CometBFT's kvstore",
 		Long: `Start a single-validator LazChain node in this process, fund --accounts
 accounts in genesis, sign --txs bank transfers (before the timed window),
 broadcast them from --concurrency goroutines with BroadcastTxSync through
@@ -31,6 +31,17 @@ its block. Then do the same with CometBFT's bundled kvstore app, on a node
 with the same config.toml and consensus parameters, with unique 200-byte
 key=value txs. Every transfer must commit with code 0, and the accounts'
 nonces and balances, the fees and the supply are checked at the end.
+
+With --workload dat-transfer-value, the LazChain accounts send DAT
+transferValue txs (ERC-8028) instead of bank transfers: genesis also seeds
+one iDAO and one DAT class owned by it, with two tokens of 1,000,000 units
+for each account, and each account moves 1 unit from one of its tokens to
+the other, alternating direction, in nonce order. Nothing but the txs being
+measured is sent in the timed window. Every transferValue must commit with
+code 0; the accounts' nonces, balances (fees only), the fees and the supply
+are checked as for transfers, and so is every token's value, each account's
+pair summing to what genesis minted. The kvstore run is the same for both
+workloads, so the two LazChain figures can be set side by side.
 
 The node homes go in a temporary directory removed afterwards, or, with
 --home DIR, in DIR/lazchain and DIR/kvstore, kept for inspection. Progress
@@ -59,6 +70,7 @@ one).`,
 	f.DurationVar(&o.BlockTime, "block-time", bench.DefaultBlockTime, "pause after each block (CometBFT timeout_commit) for both nodes; 0 for none")
 	f.Int64Var(&o.BlockMaxGas, "block-max-gas", 0, "genesis block.max_gas for both nodes: 0 keeps what lazchain init writes, -1 is no limit")
 	f.BoolVar(&o.SkipKVStore, "skip-kvstore", false, "run LazChain only")
+	f.StringVar(&o.Workload, "workload", bench.DefaultWorkload, "what the LazChain accounts send: transfers (bank transfers) or dat-transfer-value (DAT transferValue between two of the sender's tokens, seeded in genesis)")
 	f.StringVar(&o.Transport, "transport", bench.DefaultTransport, "how txs reach the nodes: http (CometBFT's JSON-RPC over loopback, as clients send them) or local (in-process RPC client: the node's own cost alone)")
 	return cmd
 }
@@ -68,8 +80,12 @@ func printBench(w io.Writer, r *bench.Result) {
 	fmt.Fprintf(w, "single validator; broadcast: %s\n", s.Broadcast)
 	fmt.Fprintf(w, "%d txs from %d accounts, %d broadcasting goroutines, block time %s; %d CPUs, %s\n",
 		s.Txs, s.Accounts, s.Concurrency, s.BlockTime, s.CPUs, s.GoVersion)
-	fmt.Fprintf(w, "both nodes: mempool size %d, cache %d, recheck %v, indexer %s, db %s, block max bytes %d, block max gas %d\n\n",
+	fmt.Fprintf(w, "both nodes: mempool size %d, cache %d, recheck %v, indexer %s, db %s, block max bytes %d, block max gas %d\n",
 		s.MempoolSize, s.MempoolCacheSize, s.MempoolRecheck, s.TxIndexer, s.DBBackend, s.MaxBlockBytes, s.MaxBlockGas)
+	if s.Workload == bench.WorkloadDATTransferValue {
+		fmt.Fprintf(w, "lazchain workload: DAT transferValue, 1 unit between two genesis tokens of the sender's, alternating direction (%s)\n", s.Workload)
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "app\ttxs\tbytes/tx\tseconds\tcommitted tx/s\tp50\tp99\tblocks\ttxs/block\tfailed\tcpu\t")
 	for _, a := range []*bench.AppResult{r.LazChain, r.KVStore} {
@@ -82,21 +98,29 @@ func printBench(w io.Writer, r *bench.Result) {
 	tw.Flush()
 	fmt.Fprintln(w, "(seconds: first broadcast to last commit; p50/p99: broadcast to commit; cpu: process CPU over the window, 100% = one core)")
 	if l := r.LazChain; l != nil {
+		noun := "transfer"
+		if s.Workload == bench.WorkloadDATTransferValue {
+			noun = "transferValue"
+		}
 		if l.Signing != nil {
-			fmt.Fprintf(w, "\nlazchain signing: %d txs in %.2fs on %d goroutines (%.0f tx/s), before the timed window, not in it\n",
-				l.Signing.Txs, l.Signing.Seconds, l.Signing.Workers, l.Signing.TxPerSec)
+			fmt.Fprintf(w, "\n%s signing: %d txs in %.2fs on %d goroutines (%.0f tx/s), before the timed window, not in it\n",
+				l.App, l.Signing.Txs, l.Signing.Seconds, l.Signing.Workers, l.Signing.TxPerSec)
 		}
 		if v := l.Verified; v != nil && v.NoncesOK && v.BalancesOK && v.SupplyOK {
-			fmt.Fprintf(w, "lazchain state: %d accounts' nonces and balances as expected, %d ulaz of fees collected, supply unchanged\n",
-				v.Accounts, v.FeesCollected)
+			fmt.Fprintf(w, "%s state: %d accounts' nonces and balances as expected, %d ulaz of fees collected, supply unchanged\n",
+				l.App, v.Accounts, v.FeesCollected)
+		}
+		if v := l.Verified; v != nil && v.DATTokensOK {
+			fmt.Fprintf(w, "%s state: %d DAT tokens' values as expected, each account's pair summing to its genesis value, class total unchanged\n",
+				l.App, v.DATTokens)
 		}
 		if g := s.MaxBlockGas; g > 0 && l.GasPerTx > 0 && uint64(l.MaxTxsPerBlock) >= uint64(g)/l.GasPerTx {
-			fmt.Fprintf(w, "lazchain blocks were capped by block max gas: %d / %d gas per transfer = %d transfers a block (--block-max-gas -1 lifts it)\n",
-				g, l.GasPerTx, uint64(g)/l.GasPerTx)
+			fmt.Fprintf(w, "%s blocks were capped by block max gas: %d / %d gas per %s = %d %ss a block (--block-max-gas -1 lifts it)\n",
+				l.App, g, l.GasPerTx, noun, uint64(g)/l.GasPerTx, noun)
 		}
 	}
 	if r.LazChain != nil && r.KVStore != nil {
-		fmt.Fprintf(w, "\nlazchain / kvstore = %.2f (target ≥ %.2f)\n", r.Ratio, r.Target)
+		fmt.Fprintf(w, "\n%s / kvstore = %.2f (target ≥ %.2f)\n", r.LazChain.App, r.Ratio, r.Target)
 	}
 }
 
