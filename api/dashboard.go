@@ -9,6 +9,8 @@ import (
 
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
+	"github.com/lazchain/lazchain/x/dat"
+	"github.com/lazchain/lazchain/x/idao"
 )
 
 //go:embed dashboard.html
@@ -29,7 +31,24 @@ type dashboardData struct {
 	Devnet      bool
 	Metrics     bool
 	Accounts    []dashboardAccount
+	// IDAOs and Classes are the first of each, with their totals; the
+	// ...Err fields say why a list could not be read.
+	IDAOs       []*idao.IDAO
+	MoreIDAOs   bool
+	IDAOsErr    string
+	Classes     []dashboardClass
+	MoreClasses bool
+	ClassesErr  string
 }
+
+// dashboardClass is a DAT class as the dashboard lists it.
+type dashboardClass struct {
+	*dat.Class
+	Revenue string
+}
+
+// dashboardListLimit is how many iDAOs and classes the dashboard lists.
+const dashboardListLimit = 20
 
 type dashboardAccount struct {
 	Name    string
@@ -66,6 +85,19 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 			da.Balance = fmt.Sprintf("%s (%d ulaz)", tx.FormatAmount(bal), bal)
 		}
 		d.Accounts = append(d.Accounts, da)
+	}
+	if list, err := s.c.IDAOs(ctx, 0, dashboardListLimit, 0); err != nil {
+		d.IDAOsErr = err.Error()
+	} else {
+		d.IDAOs, d.MoreIDAOs = list.Idaos, list.Next != 0
+	}
+	if list, err := s.c.DATClasses(ctx, 0, 0, dashboardListLimit, 0); err != nil {
+		d.ClassesErr = err.Error()
+	} else {
+		for _, c := range list.Classes {
+			d.Classes = append(d.Classes, dashboardClass{Class: c, Revenue: describeAmount(c.Revenue)})
+		}
+		d.MoreClasses = list.Next != 0
 	}
 	var buf bytes.Buffer
 	if err := dashboardTmpl.Execute(&buf, d); err != nil {
