@@ -31,8 +31,12 @@ func devnetDemo(alice, bob tx.Address) (map[string]json.RawMessage, bank.Balance
 		Name:        demoIDAOName,
 		Description: "A demo data-pool iDAO seeded by lazchain devnet.",
 		Creator:     alice.String(),
-		Members:     []idao.GenesisMember{{Address: bob.String(), Roles: []string{idao.RoleDataProvider}, Weight: 1}},
-		Policies:    map[string]string{"voting_period": "20"},
+		// The whole member list: alice (the creator) stays admin.
+		Members: []idao.GenesisMember{
+			{Address: alice.String(), Roles: []string{idao.RoleAdmin}, Weight: 1},
+			{Address: bob.String(), Roles: []string{idao.RoleDataProvider}, Weight: 1},
+		},
+		Policies: map[string]string{"voting_period": "20"},
 	}}}
 	sum := sha256.Sum256([]byte(demoDataset))
 	dg := dat.Genesis{Classes: []dat.GenesisClass{{

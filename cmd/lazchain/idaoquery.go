@@ -93,7 +93,11 @@ func newQueryIDAOCmd() *cobra.Command {
 					if p.Default {
 						def = " (default)"
 					}
-					fmt.Fprintf(w, "    %-18s %s [%s]%s\n", p.Key, p.Value, p.Type, def)
+					v := p.Value
+					if v == "" {
+						v = "(none)"
+					}
+					fmt.Fprintf(w, "    %-18s %s [%s]%s\n", p.Key, v, p.Type, def)
 				}
 			})
 		},
