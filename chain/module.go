@@ -78,3 +78,16 @@ type BeginBlocker interface {
 type EndBlocker interface {
 	EndBlock(ctx *Context) error
 }
+
+// NewQuery adapts a typed query function, as Handle does for messages: the
+// JSON request is decoded strictly into R (a malformed one is
+// ErrBadRequest naming the path) and run's answer is the query's result.
+func NewQuery[R, A any](path string, run func(ctx *Context, req R) (A, error)) Query {
+	return Query{Path: path, Run: func(ctx *Context, raw []byte) (any, error) {
+		var req R
+		if err := DecodeJSON(raw, &req); err != nil {
+			return nil, ErrBadRequest.Wrapf("%s query: %v", path, err)
+		}
+		return run(ctx, req)
+	}}
+}

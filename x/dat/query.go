@@ -82,48 +82,12 @@ func limit(l int) int {
 func (m Module) Queries() []chain.Query {
 	k := m.Keeper
 	return []chain.Query{
-		{Path: "class", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q ClassQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("class query: %v", err)
-			}
-			return k.queryClass(ctx, q)
-		}},
-		{Path: "classes", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q ClassesQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("classes query: %v", err)
-			}
-			return k.queryClasses(ctx, q), nil
-		}},
-		{Path: "token", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q TokenQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("token query: %v", err)
-			}
-			return k.queryToken(ctx, q)
-		}},
-		{Path: "tokens", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q TokensQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("tokens query: %v", err)
-			}
-			return k.queryTokens(ctx, q)
-		}},
-		{Path: "pending", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q PendingQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("pending query: %v", err)
-			}
-			return k.queryPending(ctx, q)
-		}},
-		{Path: "lineage", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q LineageQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("lineage query: %v", err)
-			}
-			return k.queryLineage(ctx, q)
-		}},
+		chain.NewQuery("class", k.queryClass),
+		chain.NewQuery("classes", func(ctx *chain.Context, q ClassesQuery) (any, error) { return k.queryClasses(ctx, q), nil }),
+		chain.NewQuery("token", k.queryToken),
+		chain.NewQuery("tokens", k.queryTokens),
+		chain.NewQuery("pending", k.queryPending),
+		chain.NewQuery("lineage", k.queryLineage),
 	}
 }
 

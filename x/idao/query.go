@@ -67,48 +67,12 @@ type AgreementsQuery struct {
 func (m Module) Queries() []chain.Query {
 	k := m.Keeper
 	return []chain.Query{
-		{Path: "idao", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q IDAOQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("idao query: %v", err)
-			}
-			return k.queryIDAO(ctx, q)
-		}},
-		{Path: "list", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q ListQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("list query: %v", err)
-			}
-			return k.queryList(ctx, q), nil
-		}},
-		{Path: "members", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q MembersQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("members query: %v", err)
-			}
-			return k.queryMembers(ctx, q)
-		}},
-		{Path: "proposals", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q ProposalsQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("proposals query: %v", err)
-			}
-			return k.queryProposals(ctx, q)
-		}},
-		{Path: "proposal", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q ProposalQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("proposal query: %v", err)
-			}
-			return k.queryProposal(ctx, q)
-		}},
-		{Path: "agreements", Run: func(ctx *chain.Context, req []byte) (any, error) {
-			var q AgreementsQuery
-			if err := chain.DecodeJSON(req, &q); err != nil {
-				return nil, chain.ErrBadRequest.Wrapf("agreements query: %v", err)
-			}
-			return k.queryAgreements(ctx, q)
-		}},
+		chain.NewQuery("idao", k.queryIDAO),
+		chain.NewQuery("list", func(ctx *chain.Context, q ListQuery) (any, error) { return k.queryList(ctx, q), nil }),
+		chain.NewQuery("members", k.queryMembers),
+		chain.NewQuery("proposals", k.queryProposals),
+		chain.NewQuery("proposal", k.queryProposal),
+		chain.NewQuery("agreements", k.queryAgreements),
 	}
 }
 
