@@ -5,6 +5,8 @@ import (
 	"flag"
 	"testing"
 	"time"
+
+	"github.com/lazchain/lazchain/x/dat"
 )
 
 var (
@@ -48,6 +50,70 @@ func TestRunSmall(t *testing.T) {
 	}
 }
 
+// TestRunDATSmall drives a few DAT transferValues through the node (the
+// accounts sending odd and even numbers of them) and checks that every one
+// committed with code 0 and that the tokens, nonces, balances and fees add
+// up.
+func TestRunDATSmall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const txs, accounts = 155, 10
+	res, err := Run(ctx, Options{
+		Workload: WorkloadDATTransferValue, Txs: txs, Accounts: accounts, Concurrency: 4,
+		BlockTime: 50 * time.Millisecond, SkipKVStore: true, Dir: t.TempDir(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.KVStore != nil || res.Settings.Workload != WorkloadDATTransferValue {
+		t.Errorf("settings %+v, kvstore %+v", res.Settings, res.KVStore)
+	}
+	a := res.LazChain
+	if a == nil {
+		t.Fatal("lazchain did not run")
+	}
+	if a.App != "lazchain-dat" || a.Txs != txs || a.Committed != txs || a.Failed != 0 {
+		t.Errorf("%s: %d txs, %d committed, %d failed: %s", a.App, a.Txs, a.Committed, a.Failed, a.FirstError)
+	}
+	if a.Blocks < 1 || a.TxPerSec <= 0 || a.P50 <= 0 || a.P99 < a.P50 || a.GasPerTx == 0 {
+		t.Errorf("implausible numbers %+v", a)
+	}
+	v := a.Verified
+	if v == nil || !v.NoncesOK || !v.BalancesOK || !v.SupplyOK || !v.DATTokensOK || v.Accounts != accounts || v.DATTokens != 2*accounts {
+		t.Fatalf("state not verified: %+v", v)
+	}
+	if v.FeesCollected == 0 || v.FeesCollected%txs != 0 {
+		t.Errorf("fees collected %d: want the same fee from each of %d transferValues", v.FeesCollected, txs)
+	}
+}
+
+// TestDATPlan checks the DAT workload's messages and the token values they
+// are expected to leave.
+func TestDATPlan(t *testing.T) {
+	p := newPlan(Options{Workload: WorkloadDATTransferValue, Txs: 5, Accounts: 2})
+	if p.counts[0] != 3 || p.counts[1] != 2 {
+		t.Fatalf("counts %v", p.counts)
+	}
+	for _, c := range []struct {
+		i, nonce int
+		from, to uint64
+	}{{0, 0, 1, 2}, {0, 1, 2, 1}, {0, 2, 1, 2}, {1, 0, 3, 4}, {1, 1, 4, 3}} {
+		m, ok := p.msg(c.i, c.nonce).(*dat.MsgTransferValue)
+		if !ok || m.FromToken != c.from || m.ToToken != c.to || m.Value != datMoveValue || m.From != p.keys[c.i].Address().String() {
+			t.Errorf("account %d nonce %d: %v, want %d -> %d", c.i, c.nonce, m, c.from, c.to)
+		}
+	}
+	if a, b := datWant(3); a != datTokenValue-1 || b != datTokenValue+1 {
+		t.Errorf("after 3: %d, %d", a, b)
+	}
+	if a, b := datWant(2); a != datTokenValue || b != datTokenValue {
+		t.Errorf("after 2: %d, %d", a, b)
+	}
+	if p.sent[0] != 0 || p.received[1] != 0 {
+		t.Errorf("DAT txs move no ulaz: sent %v, received %v", p.sent, p.received)
+	}
+}
+
 // TestRunRejectsBadOptions checks that options are validated before any
 // node starts.
 func TestRunRejectsBadOptions(t *testing.T) {
@@ -58,6 +124,7 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		"negative block time":    {BlockTime: -time.Second},
 		"block max gas below -1": {BlockMaxGas: -2},
 		"kvstore tx too small":   {KVTxBytes: 3},
+		"unknown workload":       {Workload: "mint"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Run(context.Background(), o); err == nil {
@@ -90,6 +157,12 @@ func TestPercentile(t *testing.T) {
 // happens before the window that tx/s measures (but inside a CPU profile).
 func BenchmarkTransfers(b *testing.B) {
 	benchmarkApp(b, Options{SkipKVStore: true}, func(r *Result) *AppResult { return r.LazChain })
+}
+
+// BenchmarkDATTransferValue is LazChain alone through the whole node with
+// DAT transferValues between tokens seeded in genesis.
+func BenchmarkDATTransferValue(b *testing.B) {
+	benchmarkApp(b, Options{SkipKVStore: true, Workload: WorkloadDATTransferValue}, func(r *Result) *AppResult { return r.LazChain })
 }
 
 // BenchmarkKVStore is CometBFT's kvstore app through the same harness and
