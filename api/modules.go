@@ -86,17 +86,26 @@ func (s *server) idaoList(ctx context.Context, r *http.Request) (any, error) {
 	return protoAnswer(s.c.IDAOs(ctx, after, limit, height))
 }
 
-// idaoShow answers /v1/idaos/{idao}, where {idao} is an id or a name.
+// idaoShow answers /v1/idaos/{idao}, where {idao} is an id or a name. A
+// name may be all digits (like "2024"): when no iDAO has that id, the name
+// is tried.
 func (s *server) idaoShow(ctx context.Context, r *http.Request) (any, error) {
 	height, e := heightParam(r)
 	if e != nil {
 		return nil, e
 	}
 	v := r.PathValue("idao")
-	if id, err := strconv.ParseUint(v, 10, 64); err == nil {
-		return protoAnswer(s.c.IDAO(ctx, id, height))
+	id, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || id == 0 {
+		return protoAnswer(s.c.IDAOByName(ctx, v, height))
 	}
-	return protoAnswer(s.c.IDAOByName(ctx, v, height))
+	res, err := s.c.IDAO(ctx, id, height)
+	if err != nil && errors.Is(err, idao.ErrNotFound) {
+		if byName, nerr := s.c.IDAOByName(ctx, v, height); nerr == nil {
+			return protoAnswer(byName, nil)
+		}
+	}
+	return protoAnswer(res, err)
 }
 
 func (s *server) idaoMembers(ctx context.Context, r *http.Request) (any, error) {
@@ -220,7 +229,15 @@ func (s *server) datClassTokens(ctx context.Context, r *http.Request) (any, erro
 	if e != nil {
 		return nil, e
 	}
-	return protoAnswer(s.c.DATTokens(ctx, dat.TokensQuery{Class: id, After: after, Limit: limit}, height))
+	res, err := s.c.DATTokens(ctx, dat.TokensQuery{Class: id, After: after, Limit: limit}, height)
+	if err == nil && len(res.Tokens) == 0 {
+		// The module lists no tokens for a class that does not exist
+		// either; answer 404 for it, as the other class routes do.
+		if _, cerr := s.c.DATClass(ctx, id, height); cerr != nil {
+			return protoAnswer(nil, cerr)
+		}
+	}
+	return protoAnswer(res, err)
 }
 
 func (s *server) datOwnerTokens(ctx context.Context, r *http.Request) (any, error) {

@@ -121,15 +121,18 @@ func newAddParentCmd() *cobra.Command {
 		use: "add-parent CLASS PARENT BPS", short: "Add a lineage edge to a class (refused if it would close a cycle)",
 		args: cobra.ExactArgs(3), example: "  lazchain tx dat add-parent 4 2 2500 --from alice",
 		build: func(_ *cobra.Command, from tx.Address, args []string) ([]proto.Message, error) {
-			p, err := parseParent(args[1] + ":" + args[2])
+			t, err := ids(args, "CLASS", "PARENT")
 			if err != nil {
 				return nil, err
 			}
-			class, err := parseID("CLASS", args[0])
+			bps, err := parseUint("BPS", args[2])
 			if err != nil {
 				return nil, err
 			}
-			return one(&dat.MsgAddParent{From: from.String(), Class: class, Parent: p}), nil
+			if bps > 10000 {
+				return nil, fmt.Errorf("BPS %d: the split is in basis points, 0 to 10000", bps)
+			}
+			return one(&dat.MsgAddParent{From: from.String(), Class: t[0], Parent: &dat.Parent{Class: t[1], SplitBps: uint32(bps)}}), nil
 		},
 	})
 }
@@ -196,7 +199,7 @@ func newTransferValueCmd() *cobra.Command {
 			if err != nil {
 				return nil, err
 			}
-			v, err := parseID("VALUE", args[2])
+			v, err := parsePositive("VALUE", args[2])
 			if err != nil {
 				return nil, err
 			}
@@ -328,7 +331,7 @@ than the class's must hold an active agreement, whose price the signer pays.`,
 			if err != nil {
 				return nil, err
 			}
-			n, err := parseID("AMOUNT", args[1])
+			n, err := parsePositive("AMOUNT", args[1])
 			if err != nil {
 				return nil, err
 			}

@@ -8,9 +8,9 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/idao"
@@ -243,7 +243,9 @@ func parseOffer(v string) (*idao.OfferAgreement, error) {
 	return o, nil
 }
 
-// readActions reads a JSON array of actions in protojson form.
+// readActions reads a JSON array of actions in protojson form. Unlike the
+// chain's reader of query answers, it refuses unknown fields: a misspelt
+// action kind would otherwise be dropped and leave an empty action.
 func readActions(cmd *cobra.Command, path string) ([]*idao.Action, error) {
 	var raw []byte
 	var err error
@@ -262,8 +264,11 @@ func readActions(cmd *cobra.Command, path string) ([]*idao.Action, error) {
 	out := make([]*idao.Action, len(items))
 	for i, it := range items {
 		out[i] = &idao.Action{}
-		if err := chain.DecodeProtoJSON(it, out[i]); err != nil {
-			return nil, fmt.Errorf("--actions %s: action %d: %w", path, i, err)
+		if err := protojson.Unmarshal(it, out[i]); err != nil {
+			return nil, fmt.Errorf("--actions %s: action %d: %w", path, i+1, err)
+		}
+		if out[i].Kind == nil {
+			return nil, fmt.Errorf("--actions %s: action %d is empty: give one of add_member, set_member, remove_member, set_policy, spend_treasury, offer_agreement, accept_agreement", path, i+1)
 		}
 	}
 	return out, nil

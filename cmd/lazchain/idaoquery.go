@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/idao"
 )
@@ -70,12 +73,7 @@ func newQueryIDAOCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var r *idao.QueryIDAOResponse
-			if id, perr := strconv.ParseUint(args[0], 10, 64); perr == nil {
-				r, err = c.IDAO(cmd.Context(), id, heightFlag(cmd))
-			} else {
-				r, err = c.IDAOByName(cmd.Context(), args[0], heightFlag(cmd))
-			}
+			r, err := idaoByIDOrName(cmd.Context(), c, args[0], heightFlag(cmd))
 			if err != nil {
 				return err
 			}
@@ -231,6 +229,22 @@ func newQueryIDAOCmd() *cobra.Command {
 	return cmd
 }
 
+// idaoByIDOrName reads an iDAO by id or by name. A name may be all digits
+// (like "2024"): when no iDAO has that id, the name is tried.
+func idaoByIDOrName(ctx context.Context, c *client.Client, s string, height int64) (*idao.QueryIDAOResponse, error) {
+	id, perr := strconv.ParseUint(s, 10, 64)
+	if perr != nil || id == 0 {
+		return c.IDAOByName(ctx, s, height)
+	}
+	r, err := c.IDAO(ctx, id, height)
+	if err != nil && errors.Is(err, idao.ErrNotFound) {
+		if byName, nerr := c.IDAOByName(ctx, s, height); nerr == nil {
+			return byName, nil
+		}
+	}
+	return r, err
+}
+
 func voteName(o idao.VoteOption) string {
 	return strings.ToLower(strings.TrimPrefix(o.String(), "VOTE_OPTION_"))
 }
@@ -243,7 +257,7 @@ func printProposal(w io.Writer, p *idao.Proposal) {
 	fmt.Fprintf(w, "\n  by %s at height %d, voting until height %d, quorum %d bps; yes %d no %d abstain %d\n",
 		p.Proposer, p.SubmitHeight, p.VotingEndHeight, p.QuorumBps, p.Yes, p.No, p.Abstain)
 	for i, a := range p.Actions {
-		fmt.Fprintf(w, "  action %d: %s\n", i, describeAction(a))
+		fmt.Fprintf(w, "  action %d: %s\n", i+1, describeAction(a))
 	}
 }
 

@@ -66,6 +66,15 @@ func parseID(what, s string) (uint64, error) {
 	return v, nil
 }
 
+// parsePositive reads a quantity greater than zero, naming it on error.
+func parsePositive(what, s string) (uint64, error) {
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+	if err != nil || v == 0 {
+		return 0, fmt.Errorf("%s %q: want a whole number greater than zero", what, s)
+	}
+	return v, nil
+}
+
 // parseUint reads a non-negative integer argument, naming it on error.
 func parseUint(what, s string) (uint64, error) {
 	v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
