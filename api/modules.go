@@ -86,9 +86,8 @@ func (s *server) idaoList(ctx context.Context, r *http.Request) (any, error) {
 	return protoAnswer(s.c.IDAOs(ctx, after, limit, height))
 }
 
-// idaoShow answers /v1/idaos/{idao}, where {idao} is an id or a name. A
-// name may be all digits (like "2024"): when no iDAO has that id, the name
-// is tried.
+// idaoShow answers /v1/idaos/{idao}, where {idao} is an id or a name
+// (names have a letter, so the two never clash).
 func (s *server) idaoShow(ctx context.Context, r *http.Request) (any, error) {
 	height, e := heightParam(r)
 	if e != nil {
@@ -99,13 +98,7 @@ func (s *server) idaoShow(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil || id == 0 {
 		return protoAnswer(s.c.IDAOByName(ctx, v, height))
 	}
-	res, err := s.c.IDAO(ctx, id, height)
-	if err != nil && errors.Is(err, idao.ErrNotFound) {
-		if byName, nerr := s.c.IDAOByName(ctx, v, height); nerr == nil {
-			return protoAnswer(byName, nil)
-		}
-	}
-	return protoAnswer(res, err)
+	return protoAnswer(s.c.IDAO(ctx, id, height))
 }
 
 func (s *server) idaoMembers(ctx context.Context, r *http.Request) (any, error) {

@@ -196,7 +196,7 @@ func TestModuleRoutes(t *testing.T) {
 	before := must(c.Send(ctx, alice, B, 10*tx.UnitsPerLAZ, none)).Height // no iDAO yet
 	newID(1)(c.CreateIDAO(ctx, alice, "alpha-pool", "the first pool", []string{idao.RoleDataProvider}, none))
 	newID(2)(c.CreateIDAO(ctx, bob, "beta-lab", "", nil, none))
-	newID(3)(c.CreateIDAO(ctx, bob, "2024", "a name of digits", nil, none))
+	newID(3)(c.CreateIDAO(ctx, bob, "lab-2024", "a name with digits", nil, none))
 	must(c.Send(ctx, alice, idao.TreasuryAddress(1), 50*tx.UnitsPerLAZ, none))
 	// Proposal 1 admits bob and pays nobody 5 LAZ; alice's vote passes it.
 	newID(1)(c.Propose(ctx, alice, 1, "admit bob", "bob has scans", []*idao.Action{
@@ -241,7 +241,7 @@ func TestModuleRoutes(t *testing.T) {
 	t.Run("idaos", func(t *testing.T) {
 		var l idao.QueryIDAOsResponse
 		getProto(t, doc, base+"/v1/idaos", "QueryIDAOsResponse", &l)
-		if len(l.Idaos) != 3 || l.Idaos[0].Name != "alpha-pool" || l.Idaos[1].Name != "beta-lab" || l.Idaos[2].Name != "2024" || l.Next != 0 {
+		if len(l.Idaos) != 3 || l.Idaos[0].Name != "alpha-pool" || l.Idaos[1].Name != "beta-lab" || l.Idaos[2].Name != "lab-2024" || l.Next != 0 {
 			t.Fatalf("idaos %v", &l)
 		}
 		getProto(t, doc, base+"/v1/idaos?limit=1", "QueryIDAOsResponse", &l)
@@ -290,12 +290,12 @@ func TestModuleRoutes(t *testing.T) {
 			t.Fatalf("policies %v", keys)
 		}
 		// An all-digit name is found by that name when no iDAO has that id.
-		getProto(t, doc, base+"/v1/idaos/2024", "QueryIDAOResponse", &byName)
-		if byName.Idao.Id != 3 || byName.Idao.Name != "2024" {
-			t.Fatalf("iDAO 2024: %v", &byName)
+		getProto(t, doc, base+"/v1/idaos/lab-2024", "QueryIDAOResponse", &byName)
+		if byName.Idao.Id != 3 || byName.Idao.Name != "lab-2024" {
+			t.Fatalf("iDAO lab-2024: %v", &byName)
 		}
 		getProto(t, doc, base+"/v1/idaos/3", "QueryIDAOResponse", &byID)
-		if byID.Idao.Name != "2024" || byID.TreasuryBalance != "0" {
+		if byID.Idao.Name != "lab-2024" || byID.TreasuryBalance != "0" {
 			t.Fatalf("iDAO 3: %v", &byID)
 		}
 		notFound(t, base+"/v1/idaos/999", idao.Name, idao.ErrNotFound.Code, "iDAO 999 does not exist")

@@ -317,15 +317,15 @@ func TestIDAOAndDATThroughTheCLI(t *testing.T) {
 		"query", "idao", "show", "med-imaging")
 
 	// A name may be all digits: show finds it when no iDAO has that id.
-	if id := e.newID("idao_create", "idao", "tx", "idao", "create", "2024", "--from", "bob"); id != 3 {
-		t.Fatalf("iDAO 2024 has id %d", id)
+	if id := e.newID("idao_create", "idao", "tx", "idao", "create", "lab-2024", "--from", "bob"); id != 3 {
+		t.Fatalf("iDAO lab-2024 has id %d", id)
 	}
-	e.query(&byName, "query", "idao", "show", "2024")
-	if byName.Idao.Id != 3 || byName.Idao.Name != "2024" {
-		t.Fatalf("show 2024: %v", &byName)
+	e.query(&byName, "query", "idao", "show", "lab-2024")
+	if byName.Idao.Id != 3 || byName.Idao.Name != "lab-2024" {
+		t.Fatalf("show lab-2024: %v", &byName)
 	}
 	e.query(&byName, "query", "idao", "show", "3")
-	if byName.Idao.Name != "2024" {
+	if byName.Idao.Name != "lab-2024" {
 		t.Fatalf("show 3: %v", &byName)
 	}
 

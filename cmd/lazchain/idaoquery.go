@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -229,20 +228,14 @@ func newQueryIDAOCmd() *cobra.Command {
 	return cmd
 }
 
-// idaoByIDOrName reads an iDAO by id or by name. A name may be all digits
-// (like "2024"): when no iDAO has that id, the name is tried.
+// idaoByIDOrName reads an iDAO by id or by name (names have a letter, so
+// the two never clash).
 func idaoByIDOrName(ctx context.Context, c *client.Client, s string, height int64) (*idao.QueryIDAOResponse, error) {
 	id, perr := strconv.ParseUint(s, 10, 64)
 	if perr != nil || id == 0 {
 		return c.IDAOByName(ctx, s, height)
 	}
-	r, err := c.IDAO(ctx, id, height)
-	if err != nil && errors.Is(err, idao.ErrNotFound) {
-		if byName, nerr := c.IDAOByName(ctx, s, height); nerr == nil {
-			return byName, nil
-		}
-	}
-	return r, err
+	return c.IDAO(ctx, id, height)
 }
 
 func voteName(o idao.VoteOption) string {

@@ -169,6 +169,9 @@ func (k *Keeper) queryTokens(ctx *chain.Context, q TokensQuery) (*QueryTokensRes
 		}
 		prefix = key(ownerPrefix, o[:])
 	} else {
+		if _, err := k.Class(ctx, q.Class); err != nil {
+			return nil, err
+		}
 		prefix = key(classTokPrefix, be(q.Class))
 	}
 	n := limit(q.Limit)

@@ -144,6 +144,9 @@ func TestQueries(t *testing.T) {
 		if _, err := e.query("tokens", dat.TokensQuery{Owner: "0x"}); !errors.Is(err, dat.ErrInvalidAddress) {
 			t.Fatalf("bad owner: %v", err)
 		}
+		if _, err := e.query("tokens", dat.TokensQuery{Class: 99}); !errors.Is(err, dat.ErrNotFound) {
+			t.Fatalf("tokens of a missing class: %v, want not found", err)
+		}
 	})
 	t.Run("pending", func(t *testing.T) {
 		res, err := e.query("pending", dat.PendingQuery{Owner: alice.String()})

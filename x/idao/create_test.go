@@ -24,6 +24,7 @@ func TestCreate(t *testing.T) {
 			wantRoles: []string{"admin", "validator"}},
 		{name: "name too short", msg: &idao.MsgCreate{From: bob.String(), Name: "ab"}, err: idao.ErrInvalidName, text: `"ab" has 2 characters`},
 		{name: "name too long", msg: &idao.MsgCreate{From: bob.String(), Name: strings.Repeat("a", 65)}, err: idao.ErrInvalidName, text: "65 characters"},
+		{name: "name of digits only", msg: &idao.MsgCreate{From: bob.String(), Name: "2024"}, err: idao.ErrInvalidName, text: "no letter"},
 		{name: "upper case in name", msg: &idao.MsgCreate{From: bob.String(), Name: "Gamma"}, err: idao.ErrInvalidName, text: "'G' at position 0"},
 		{name: "name taken names the owner", msg: &idao.MsgCreate{From: bob.String(), Name: "beta"}, err: idao.ErrNameTaken, text: "taken by iDAO 2"},
 		{name: "description too long", msg: &idao.MsgCreate{From: bob.String(), Name: "gamma", Description: strings.Repeat("x", 1025)},

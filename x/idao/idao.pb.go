@@ -81,7 +81,8 @@ type MsgCreate struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// from is the creator; it must be the tx's signer.
 	From string `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
-	// name is unique on the chain: 3 to 64 characters of a-z, 0-9, '-', '_'.
+	// name is unique on the chain: 3 to 64 characters of a-z, 0-9, '-', '_',
+	// at least one a letter (so that it cannot be mistaken for an id).
 	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// description is free text, at most 1024 bytes.
 	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`

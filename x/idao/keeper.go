@@ -287,10 +287,16 @@ func validName(name string) error {
 	if len(name) < MinNameLen || len(name) > MaxNameLen {
 		return ErrInvalidName.Wrapf("name %q has %d characters; want %d to %d", name, len(name), MinNameLen, MaxNameLen)
 	}
+	letter := false
 	for i := 0; i < len(name); i++ {
 		if !nameChar(name[i]) {
 			return ErrInvalidName.Wrapf("name %q has %q at position %d; use only a-z, 0-9, '-' and '_'", name, name[i], i)
 		}
+		letter = letter || name[i] >= 'a' && name[i] <= 'z'
+	}
+	if !letter {
+		// An all-digit name would read as an id wherever either is taken.
+		return ErrInvalidName.Wrapf("name %q has no letter; it would be mistaken for an iDAO id", name)
 	}
 	return nil
 }
