@@ -238,6 +238,18 @@ func TestModuleRoutes(t *testing.T) {
 		get(t, url).expectError(t, http.StatusBadRequest, mentions...)
 	}
 
+	t.Run("dashboard lists iDAOs and classes", func(t *testing.T) {
+		r := get(t, base+"/")
+		if r.status != http.StatusOK {
+			t.Fatalf("dashboard: status %d", r.status)
+		}
+		for _, want := range []string{"<h2>iDAOs</h2>", "alpha-pool", "beta-lab", `href="/v1/idaos/1/members"`,
+			"<h2>DAT classes</h2>", "base data", "derived model", `href="/v1/dat/classes/2/lineage"`} {
+			if !strings.Contains(string(r.body), want) {
+				t.Errorf("the dashboard does not show %q", want)
+			}
+		}
+	})
 	t.Run("idaos", func(t *testing.T) {
 		var l idao.QueryIDAOsResponse
 		getProto(t, doc, base+"/v1/idaos", "QueryIDAOsResponse", &l)
