@@ -39,7 +39,7 @@ func TestCrashRecovery(t *testing.T) {
 	d.start(ctx)
 	c := d.client
 	led := newLedger()
-	const genesisSupply = 3 * devnetFunds
+	genesisSupply := d.genesisSupply()
 
 	// Three fresh senders, funded by alice in one tx of three messages.
 	fresh := make([]*tx.PrivateKey, 3)
@@ -260,7 +260,7 @@ func TestInterruptStopsCleanly(t *testing.T) {
 	}
 	t.Logf("stopped at height %d (the last height seen was %d); restarted at %d", stoppedAt, last, st.LatestHeight)
 	checkLedger(ctx, t, c, led)
-	checkConservation(ctx, t, c, 3*devnetFunds)
+	checkConservation(ctx, t, c, d.genesisSupply())
 	waitHeight(ctx, t, c, stoppedAt+2)
 	if _, err := c.Send(ctx, alice, carol.Address(), 1, client.TxOptions{}); err != nil {
 		t.Errorf("transfer after the restart: %v", err)

@@ -17,8 +17,11 @@ import (
 	"testing"
 	"time"
 
+	cmttypes "github.com/cometbft/cometbft/types"
+
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
+	"github.com/lazchain/lazchain/x/bank"
 )
 
 // binary is the lazchain binary that TestMain builds for every test.
@@ -57,6 +60,34 @@ var (
 
 // devnetFunds is each test key's genesis balance in ulaz (1,000,000 LAZ).
 const devnetFunds = 1_000_000 * tx.UnitsPerLAZ
+
+// genesisSupply is the sum of the genesis balances in the devnet's
+// genesis file: the test keys' and the demo iDAO's treasury.
+func (d *devnet) genesisSupply() uint64 {
+	d.t.Helper()
+	doc, err := cmttypes.GenesisDocFromFile(filepath.Join(d.home, "config", "genesis.json"))
+	if err != nil {
+		d.t.Fatalf("read the devnet's genesis: %v", err)
+	}
+	var state struct {
+		Bank bank.Genesis `json:"bank"`
+	}
+	if err := json.Unmarshal(doc.AppState, &state); err != nil {
+		d.t.Fatalf("genesis app_state: %v", err)
+	}
+	var sum uint64
+	for _, b := range state.Bank.Balances {
+		v, err := tx.ParseBaseUnits(b.Amount)
+		if err != nil {
+			d.t.Fatalf("genesis balance of %s: %v", b.Address, err)
+		}
+		sum += v
+	}
+	if sum <= 3*devnetFunds {
+		d.t.Fatalf("genesis supply %d: want the three test keys' %d and the demo treasury", sum, 3*devnetFunds)
+	}
+	return sum
+}
 
 // banner is what `lazchain devnet --output json` prints once it is up.
 type banner struct {
