@@ -5,7 +5,6 @@ package apptest
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"testing"
 	"time"
@@ -160,7 +159,7 @@ func (h *Harness) Nonce(a tx.Address) uint64 {
 	if v == nil {
 		return 0
 	}
-	return binary.BigEndian.Uint64(v)
+	return store.DecodeUint64(v)
 }
 
 // ExecGas is the gas limit Exec signs with: room for any message of the

@@ -150,7 +150,7 @@ func (k *Keeper) CreateClass(ctx *chain.Context, creator tx.Address, msg *MsgCre
 	for i, p := range msg.Parents {
 		parents[i] = &Parent{Class: p.Class, SplitBps: p.SplitBps}
 	}
-	id := k.nextID(ctx, seqClassKey)
+	id := chain.NextID(k.kv(ctx), seqClassKey)
 	c := &Class{
 		Id: id, Idao: msg.Idao, Creator: creator.String(), Name: msg.Name,
 		MetadataUri: msg.MetadataUri, IntegrityHash: hash, UnitDecimals: msg.UnitDecimals,
@@ -339,7 +339,7 @@ func (k *Keeper) addParent(ctx *chain.Context, classID, parentID uint64, bps uin
 func (k *Keeper) eachClass(ctx *chain.Context, kv store.KV, fn func(*Class) bool) {
 	store.Each(kv, classPrefix, store.PrefixEnd(classPrefix), func(_, v []byte) bool {
 		c := &Class{}
-		decode(v, c)
+		chain.DecodeRecord(v, c)
 		return fn(c)
 	})
 }

@@ -19,7 +19,7 @@
 // Keys, under the module's "dat/" prefix (ids 8-byte big-endian, addresses
 // 20 bytes):
 //
-//	s/class, s/token                 next class / token id
+//	s/class, s/token                 last class / token id handed out
 //	c/<class>                        Class
 //	t/<token>                        Token
 //	ch/<parent><child>               lineage children index

@@ -22,14 +22,14 @@ func (m Module) BeginBlock(ctx *chain.Context) error {
 	if ctx.Height > 0 {
 		end := key(expHPrefix, be(uint64(ctx.Height)+1))
 		for _, kk := range keysRange(kv, expHPrefix, end) {
-			due = append(due, decodeU64(kk[len(kk)-8:], "token id in expiry key"))
+			due = append(due, store.DecodeUint64(kk[len(kk)-8:]))
 			kv.Delete(kk)
 		}
 	}
 	if now := ctx.Time.Unix(); now > 0 {
 		end := key(expTPrefix, be(uint64(now)+1))
 		for _, kk := range keysRange(kv, expTPrefix, end) {
-			due = append(due, decodeU64(kk[len(kk)-8:], "token id in expiry key"))
+			due = append(due, store.DecodeUint64(kk[len(kk)-8:]))
 			kv.Delete(kk)
 		}
 	}
@@ -64,14 +64,4 @@ func (k *Keeper) expire(ctx *chain.Context, t *Token) {
 		chain.Indexed("owner", t.Owner),
 		chain.Attr("share_ratio", strconv.FormatUint(t.ShareRatio, 10)),
 		chain.Attr("value", strconv.FormatUint(t.Value, 10))))
-}
-
-// keysRange lists the keys in [start, end).
-func keysRange(kv store.KV, start, end []byte) [][]byte {
-	var out [][]byte
-	store.Each(kv, start, end, func(k, _ []byte) bool {
-		out = append(out, append([]byte(nil), k...))
-		return true
-	})
-	return out
 }

@@ -27,7 +27,7 @@ func (k *Keeper) classTokens(ctx *chain.Context, class uint64) []*Token {
 			return append(out, nil)
 		}
 		t := &Token{}
-		decode(b, t)
+		chain.DecodeRecord(b, t)
 		out = append(out, t)
 	}
 	return out
@@ -125,7 +125,7 @@ func (k *Keeper) checkLineage(ctx *chain.Context) error {
 				return false
 			}
 			pc := &Class{}
-			decode(b, pc)
+			chain.DecodeRecord(b, pc)
 			depth = max(depth, pc.Depth+1)
 			paths += pc.LineagePaths
 			bps += uint64(p.SplitBps)

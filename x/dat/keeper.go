@@ -3,8 +3,6 @@ package dat
 import (
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
@@ -50,34 +48,7 @@ type Keeper struct {
 	IDAO IDAOKeeper
 }
 
-var marshal = proto.MarshalOptions{Deterministic: true}
-
-func encode(m proto.Message) []byte {
-	b, err := marshal.Marshal(m)
-	if err != nil {
-		panic(fmt.Sprintf("dat: encode %T: %v", m, err))
-	}
-	return b
-}
-
-func decode(b []byte, m proto.Message) {
-	if err := proto.Unmarshal(b, m); err != nil {
-		panic(fmt.Sprintf("dat: stored %T does not decode: %v", m, err))
-	}
-}
-
 func (k *Keeper) kv(ctx *chain.Context) store.KV { return ctx.Store(Name) }
-
-// nextID takes the next id of a sequence, starting at 1.
-func (k *Keeper) nextID(ctx *chain.Context, seq []byte) uint64 {
-	kv := k.kv(ctx)
-	var id uint64 = 1
-	if b := kv.Get(seq); b != nil {
-		id = decodeU64(b, string(seq))
-	}
-	kv.Set(seq, be(id+1))
-	return id
-}
 
 // Class reads a class; ErrNotFound if it does not exist.
 func (k *Keeper) Class(ctx *chain.Context, id uint64) (*Class, error) {
@@ -86,7 +57,7 @@ func (k *Keeper) Class(ctx *chain.Context, id uint64) (*Class, error) {
 		return nil, ErrNotFound.Wrapf("class %d does not exist", id)
 	}
 	c := &Class{}
-	decode(b, c)
+	chain.DecodeRecord(b, c)
 	return c, nil
 }
 
@@ -100,7 +71,9 @@ func (k *Keeper) mustClass(ctx *chain.Context, id uint64) *Class {
 	return c
 }
 
-func (k *Keeper) setClass(ctx *chain.Context, c *Class) { k.kv(ctx).Set(classKey(c.Id), encode(c)) }
+func (k *Keeper) setClass(ctx *chain.Context, c *Class) {
+	chain.SaveRecord(k.kv(ctx), classKey(c.Id), c)
+}
 
 // Token reads a token; ErrNotFound if it does not exist.
 func (k *Keeper) Token(ctx *chain.Context, id uint64) (*Token, error) {
@@ -109,11 +82,13 @@ func (k *Keeper) Token(ctx *chain.Context, id uint64) (*Token, error) {
 		return nil, ErrNotFound.Wrapf("token %d does not exist", id)
 	}
 	t := &Token{}
-	decode(b, t)
+	chain.DecodeRecord(b, t)
 	return t, nil
 }
 
-func (k *Keeper) setToken(ctx *chain.Context, t *Token) { k.kv(ctx).Set(tokenKey(t.Id), encode(t)) }
+func (k *Keeper) setToken(ctx *chain.Context, t *Token) {
+	chain.SaveRecord(k.kv(ctx), tokenKey(t.Id), t)
+}
 
 // ClassIDAO is the iDAO that owns a class.
 func (k *Keeper) ClassIDAO(ctx *chain.Context, class uint64) (uint64, bool) {
@@ -175,7 +150,7 @@ func (k *Keeper) allowance(ctx *chain.Context, tok uint64, op tx.Address) uint64
 	if b == nil {
 		return 0
 	}
-	return decodeU64(b, "allowance")
+	return store.DecodeUint64(b)
 }
 
 func (k *Keeper) setAllowance(ctx *chain.Context, tok uint64, op tx.Address, v uint64) {
@@ -186,11 +161,16 @@ func (k *Keeper) setAllowance(ctx *chain.Context, tok uint64, op tx.Address, v u
 	k.kv(ctx).Set(allowanceKey(tok, op), be(v))
 }
 
-// keys lists the keys of a prefix range, so a caller can delete or rewrite
-// them without writing while iterating.
+// keys lists the keys under prefix, so a caller can delete or rewrite them
+// without writing while iterating.
 func keys(kv store.KV, prefix []byte) [][]byte {
+	return keysRange(kv, prefix, store.PrefixEnd(prefix))
+}
+
+// keysRange lists the keys in [start, end).
+func keysRange(kv store.KV, start, end []byte) [][]byte {
 	var out [][]byte
-	store.Each(kv, prefix, store.PrefixEnd(prefix), func(k, _ []byte) bool {
+	store.Each(kv, start, end, func(k, _ []byte) bool {
 		out = append(out, append([]byte(nil), k...))
 		return true
 	})
@@ -201,7 +181,7 @@ func keys(kv store.KV, prefix []byte) [][]byte {
 func idsUnder(kv store.KV, prefix []byte) []uint64 {
 	var out []uint64
 	store.Each(kv, prefix, store.PrefixEnd(prefix), func(k, _ []byte) bool {
-		out = append(out, decodeU64(k[len(k)-8:], "id in key"))
+		out = append(out, store.DecodeUint64(k[len(k)-8:]))
 		return true
 	})
 	return out

@@ -1,9 +1,7 @@
 package dat
 
 import (
-	"encoding/binary"
-	"fmt"
-
+	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -44,20 +42,7 @@ func key(prefix []byte, parts ...[]byte) []byte {
 }
 
 // be is an id as 8 bytes big-endian, so keys sort by id.
-func be(v uint64) []byte {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], v)
-	return b[:]
-}
-
-// decodeU64 reads an 8-byte big-endian value; anything else in the store is
-// a broken invariant.
-func decodeU64(b []byte, what string) uint64 {
-	if len(b) != 8 {
-		panic(fmt.Sprintf("dat: stored %s is %d bytes, want 8", what, len(b)))
-	}
-	return binary.BigEndian.Uint64(b)
-}
+func be(v uint64) []byte { return store.EncodeUint64(v) }
 
 func classKey(id uint64) []byte              { return key(classPrefix, be(id)) }
 func tokenKey(id uint64) []byte              { return key(tokenPrefix, be(id)) }

@@ -54,7 +54,7 @@ func (k *Keeper) execAddProof(ctx *chain.Context, msg *MsgAddProof) error {
 		Index: c.Proofs, Class: c.Id, Token: msg.Token, Type: msg.Type, Uri: msg.Uri,
 		Digest: digest, Submitter: signer.String(), Height: ctx.Height,
 	}
-	k.kv(ctx).Set(proofKey(c.Id, p.Index), encode(p))
+	chain.SaveRecord(k.kv(ctx), proofKey(c.Id, p.Index), p)
 	k.setClass(ctx, c)
 	ctx.Emit(chain.Event("dat_proof",
 		chain.Indexed("class", strconv.FormatUint(c.Id, 10)),

@@ -11,10 +11,9 @@ import (
 	"github.com/lazchain/lazchain/tx"
 )
 
-// Page sizes of list queries.
+// Bounds of the class and lineage queries (list queries page by
+// chain.PageLimit).
 const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
 	// MaxClassProofs is how many proofs /dat/class returns.
 	MaxClassProofs = 100
 	// DefaultLineageLimit bounds the descendants /dat/lineage returns.
@@ -71,13 +70,6 @@ func startAfter(prefix []byte, after uint64) ([]byte, bool) {
 	return key(prefix, be(after+1)), true
 }
 
-func limit(l int) int {
-	if l <= 0 {
-		return DefaultLimit
-	}
-	return min(l, MaxLimit)
-}
-
 // Queries are the module's read paths under /dat/.
 func (m Module) Queries() []chain.Query {
 	k := m.Keeper
@@ -103,7 +95,7 @@ func (k *Keeper) queryClass(ctx *chain.Context, q ClassQuery) (*QueryClassRespon
 	prefix := key(proofPrefix, be(c.Id))
 	store.Each(k.kv(ctx), prefix, store.PrefixEnd(prefix), func(_, v []byte) bool {
 		p := &Proof{}
-		decode(v, p)
+		chain.DecodeRecord(v, p)
 		res.Proofs = append(res.Proofs, p)
 		return len(res.Proofs) < MaxClassProofs
 	})
@@ -111,7 +103,7 @@ func (k *Keeper) queryClass(ctx *chain.Context, q ClassQuery) (*QueryClassRespon
 }
 
 func (k *Keeper) queryClasses(ctx *chain.Context, q ClassesQuery) *QueryClassesResponse {
-	n := limit(q.Limit)
+	n := chain.PageLimit(q.Limit)
 	res := &QueryClassesResponse{Classes: []*Class{}}
 	kv := k.kv(ctx)
 	add := func(id uint64) bool {
@@ -131,7 +123,7 @@ func (k *Keeper) queryClasses(ctx *chain.Context, q ClassesQuery) *QueryClassesR
 		return res
 	}
 	store.Each(kv, start, store.PrefixEnd(prefix), func(kk, _ []byte) bool {
-		return add(decodeU64(kk[len(kk)-8:], "class id"))
+		return add(store.DecodeUint64(kk[len(kk)-8:]))
 	})
 	return res
 }
@@ -141,7 +133,7 @@ func (k *Keeper) usageOf(ctx *chain.Context, tok uint64) []*Usage {
 	out := []*Usage{}
 	prefix := key(usagePrefix, be(tok))
 	store.Each(k.kv(ctx), prefix, store.PrefixEnd(prefix), func(kk, v []byte) bool {
-		out = append(out, &Usage{Metric: string(kk[len(prefix):]), Amount: decodeU64(v, "usage")})
+		out = append(out, &Usage{Metric: string(kk[len(prefix):]), Amount: store.DecodeUint64(v)})
 		return true
 	})
 	return out
@@ -174,7 +166,7 @@ func (k *Keeper) queryTokens(ctx *chain.Context, q TokensQuery) (*QueryTokensRes
 		}
 		prefix = key(classTokPrefix, be(q.Class))
 	}
-	n := limit(q.Limit)
+	n := chain.PageLimit(q.Limit)
 	res := &QueryTokensResponse{Tokens: []*Token{}}
 	start, ok := startAfter(prefix, q.After)
 	if !ok {
@@ -185,7 +177,7 @@ func (k *Keeper) queryTokens(ctx *chain.Context, q TokensQuery) (*QueryTokensRes
 			res.Next = res.Tokens[n-1].Id
 			return false
 		}
-		t, err := k.Token(ctx, decodeU64(kk[len(kk)-8:], "token id"))
+		t, err := k.Token(ctx, store.DecodeUint64(kk[len(kk)-8:]))
 		if err != nil {
 			panic("dat: broken invariant: index names " + err.Error())
 		}

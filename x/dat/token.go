@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -77,7 +78,7 @@ func (k *Keeper) Mint(ctx *chain.Context, class uint64, to tx.Address, value, sh
 	if c.TotalValue > math.MaxUint64-value {
 		return 0, ErrOverflow.Wrapf("class %d: total value %d + %d overflows 64 bits", class, c.TotalValue, value)
 	}
-	id := k.nextID(ctx, seqTokenKey)
+	id := chain.NextID(k.kv(ctx), seqTokenKey)
 	t := &Token{
 		Id: id, Class: class, Owner: to.String(), Value: value, ShareRatio: shareRatio,
 		ExpireAtHeight: expireAtHeight, ExpireAtTime: expireAtTime,
@@ -262,7 +263,7 @@ func (k *Keeper) execSplit(ctx *chain.Context, msg *MsgSplit) error {
 	t.Value -= msg.Value
 	t.ShareRatio -= msg.ShareRatio
 	resetDebt(t, acc)
-	id := k.nextID(ctx, seqTokenKey)
+	id := chain.NextID(k.kv(ctx), seqTokenKey)
 	n := &Token{
 		Id: id, Class: t.Class, Owner: t.Owner, Value: msg.Value, ShareRatio: msg.ShareRatio,
 		ExpireAtHeight: t.ExpireAtHeight, ExpireAtTime: t.ExpireAtTime,
@@ -349,7 +350,7 @@ func (k *Keeper) execMerge(ctx *chain.Context, msg *MsgMerge) error {
 		// Usage history follows the value into the target.
 		for _, uk := range keys(kv, key(usagePrefix, be(t.Id))) {
 			metric := string(uk[len(usagePrefix)+8:])
-			k.addUsage(ctx, into.Id, metric, decodeU64(kv.Get(uk), "usage"))
+			k.addUsage(ctx, into.Id, metric, store.DecodeUint64(kv.Get(uk)))
 		}
 		k.deleteToken(ctx, t)
 		ctx.Emit(chain.Event("dat_merge",
@@ -375,7 +376,7 @@ func (k *Keeper) addUsage(ctx *chain.Context, tok uint64, metric string, amount 
 	kv := k.kv(ctx)
 	var have uint64
 	if b := kv.Get(usageKey(tok, metric)); b != nil {
-		have = decodeU64(b, "usage")
+		have = store.DecodeUint64(b)
 	}
 	if have > math.MaxUint64-amount {
 		have = math.MaxUint64 // a counter, not an amount: saturate

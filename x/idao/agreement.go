@@ -12,7 +12,7 @@ import (
 // Agreement returns agreement id, or ErrNotFound.
 func (k *Keeper) Agreement(ctx *chain.Context, id uint64) (*Agreement, error) {
 	a := &Agreement{}
-	if !load(ctx.Store(Name), key(prefixAgreement, id), a) {
+	if !chain.LoadRecord(ctx.Store(Name), key(prefixAgreement, id), a) {
 		return nil, ErrNotFound.Wrapf("agreement %d does not exist", id)
 	}
 	return a, nil
@@ -75,12 +75,12 @@ func (k *Keeper) offerAgreement(ctx *chain.Context, grantor uint64, o *OfferAgre
 		return err
 	}
 	kv := ctx.Store(Name)
-	id := nextSeq(kv, seqAgreementKey)
+	id := chain.NextID(kv, seqAgreementKey)
 	terms := &AgreementTerms{PricePerUnit: o.Terms.PricePerUnit, Quota: o.Terms.Quota,
 		RevenueSplitBps: o.Terms.RevenueSplitBps, ExpireHeight: o.Terms.ExpireHeight}
 	a := &Agreement{Id: id, Grantor: grantor, Grantee: o.Grantee, Class: o.Class, Terms: terms,
 		Status: AgreementOffered, OfferedHeight: ctx.Height}
-	save(kv, key(prefixAgreement, id), a)
+	chain.SaveRecord(kv, key(prefixAgreement, id), a)
 	kv.Set(key(prefixParty, grantor, id), present)
 	kv.Set(key(prefixParty, o.Grantee, id), present)
 	emitAgreement(ctx, a)
@@ -105,8 +105,8 @@ func (k *Keeper) acceptAgreement(ctx *chain.Context, grantee, id uint64) error {
 	a.Status = AgreementActive
 	a.AcceptedHeight = ctx.Height
 	kv := ctx.Store(Name)
-	save(kv, key(prefixAgreement, id), a)
-	kv.Set(key(prefixActive, a.Grantor, a.Grantee, a.Class), encodeID(id))
+	chain.SaveRecord(kv, key(prefixAgreement, id), a)
+	kv.Set(key(prefixActive, a.Grantor, a.Grantee, a.Class), store.EncodeUint64(id))
 	emitAgreement(ctx, a)
 	return nil
 }
@@ -128,7 +128,7 @@ func (k *Keeper) ActiveAgreement(ctx *chain.Context, grantor, grantee, class uin
 		}
 		return nil, ErrNoAgreement.Wrapf("iDAO %d has no active agreement with iDAO %d for class %d", grantee, grantor, class)
 	}
-	a, err := k.Agreement(ctx, decodeID(bz))
+	a, err := k.Agreement(ctx, store.DecodeUint64(bz))
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (k *Keeper) agreementIDs(ctx *chain.Context, id uint64) []uint64 {
 	var ids []uint64
 	p := key(prefixParty, id)
 	store.Each(ctx.Store(Name), p, store.PrefixEnd(p), func(kk, _ []byte) bool {
-		ids = append(ids, decodeID(kk[len(p):]))
+		ids = append(ids, store.DecodeUint64(kk[len(p):]))
 		return true
 	})
 	return ids
@@ -183,7 +183,7 @@ func (k *Keeper) UseAgreement(ctx *chain.Context, id uint64, units uint64) error
 		return nil
 	}
 	a.Used += units
-	save(ctx.Store(Name), key(prefixAgreement, id), a)
+	chain.SaveRecord(ctx.Store(Name), key(prefixAgreement, id), a)
 	ctx.Emit(chain.Event("idao_agreement_use", chain.Indexed("agreement", fmtID(id)),
 		chain.Attr("units", strconv.FormatUint(units, 10)), chain.Attr("used", strconv.FormatUint(a.Used, 10))))
 	return nil

@@ -98,7 +98,7 @@ func (k *Keeper) close(ctx *chain.Context, p *Proposal, status string) {
 	p.Status = status
 	p.ClosedHeight = ctx.Height
 	kv := ctx.Store(Name)
-	save(kv, key(prefixProposal, p.Idao, p.Id), p)
+	chain.SaveRecord(kv, key(prefixProposal, p.Idao, p.Id), p)
 	kv.Delete(key(prefixExpiry, p.VotingEndHeight, p.Idao, p.Id))
 	kv.Delete(key(prefixQueue, p.Idao, p.Id))
 	if status != StatusPassed {

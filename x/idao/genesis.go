@@ -109,7 +109,7 @@ func (m Module) ExportGenesis(ctx *chain.Context) (json.RawMessage, error) {
 	var ds []*IDAO
 	store.Each(ctx.Store(Name), prefixIDAO, store.PrefixEnd(prefixIDAO), func(_, v []byte) bool {
 		d := &IDAO{}
-		mustDecode(v, d)
+		chain.DecodeRecord(v, d)
 		ds = append(ds, d)
 		return true
 	})
@@ -132,7 +132,7 @@ func (k *Keeper) members(ctx *chain.Context, id uint64) []*Member {
 	p := key(prefixMember, id)
 	store.Each(ctx.Store(Name), p, store.PrefixEnd(p), func(_, v []byte) bool {
 		m := &Member{}
-		mustDecode(v, m)
+		chain.DecodeRecord(v, m)
 		out = append(out, m)
 		return true
 	})

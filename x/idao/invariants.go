@@ -22,7 +22,7 @@ func (k *Keeper) checkCounts(ctx *chain.Context) error {
 	var ds []*IDAO
 	store.Each(ctx.Store(Name), prefixIDAO, store.PrefixEnd(prefixIDAO), func(_, v []byte) bool {
 		d := &IDAO{}
-		mustDecode(v, d)
+		chain.DecodeRecord(v, d)
 		ds = append(ds, d)
 		return true
 	})
@@ -56,7 +56,7 @@ func (k *Keeper) checkProposals(ctx *chain.Context) error {
 	var props []*Proposal
 	store.Each(kv, prefixProposal, store.PrefixEnd(prefixProposal), func(_, v []byte) bool {
 		p := &Proposal{}
-		mustDecode(v, p)
+		chain.DecodeRecord(v, p)
 		props = append(props, p)
 		return true
 	})
@@ -69,7 +69,7 @@ func (k *Keeper) checkProposals(ctx *chain.Context) error {
 		vp := key(prefixVote, p.Idao, p.Id)
 		store.Each(kv, vp, store.PrefixEnd(vp), func(_, v []byte) bool {
 			vote := &Vote{}
-			mustDecode(v, vote)
+			chain.DecodeRecord(v, vote)
 			if o := int(vote.Option); o > 0 && o < len(sums) {
 				sums[o] += vote.Weight
 			}
@@ -93,7 +93,7 @@ func (k *Keeper) checkProposals(ctx *chain.Context) error {
 		end := int64(binary.BigEndian.Uint64(rest))
 		id, pid := binary.BigEndian.Uint64(rest[8:]), binary.BigEndian.Uint64(rest[16:])
 		p := &Proposal{}
-		if !load(kv, key(prefixProposal, id, pid), p) || p.Status != StatusOpen || p.VotingEndHeight != end {
+		if !chain.LoadRecord(kv, key(prefixProposal, id, pid), p) || p.Status != StatusOpen || p.VotingEndHeight != end {
 			return fmt.Errorf("expiry index at height %d names proposal %d of iDAO %d, which is not an open proposal ending then", end, pid, id)
 		}
 	}

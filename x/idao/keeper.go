@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/codes"
 	"github.com/lazchain/lazchain/store"
@@ -153,55 +151,10 @@ func key(prefix []byte, parts ...any) []byte {
 	return k
 }
 
-func encodeID(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
-
-func decodeID(b []byte) uint64 {
-	if len(b) != 8 {
-		panic(fmt.Sprintf("idao: stored id is %d bytes, not 8", len(b)))
-	}
-	return binary.BigEndian.Uint64(b)
-}
-
-var marshalOpts = proto.MarshalOptions{Deterministic: true}
-
-func save(kv store.KV, k []byte, m proto.Message) {
-	bz, err := marshalOpts.Marshal(m)
-	if err != nil {
-		panic(fmt.Sprintf("idao: encode %T: %v", m, err))
-	}
-	kv.Set(k, bz)
-}
-
-// load decodes the record at k into m; false when absent. A record that
-// does not decode is a broken invariant of the module's own state.
-func load(kv store.KV, k []byte, m proto.Message) bool {
-	bz := kv.Get(k)
-	if bz == nil {
-		return false
-	}
-	mustDecode(bz, m)
-	return true
-}
-
-func mustDecode(bz []byte, m proto.Message) {
-	if err := proto.Unmarshal(bz, m); err != nil {
-		panic(fmt.Sprintf("idao: decode stored %T: %v", m, err))
-	}
-}
-
-func nextSeq(kv store.KV, k []byte) uint64 {
-	var last uint64
-	if bz := kv.Get(k); bz != nil {
-		last = decodeID(bz)
-	}
-	kv.Set(k, encodeID(last+1))
-	return last + 1
-}
-
 // Get returns iDAO id, or ErrNotFound.
 func (k *Keeper) Get(ctx *chain.Context, id uint64) (*IDAO, error) {
 	d := &IDAO{}
-	if !load(ctx.Store(Name), key(prefixIDAO, id), d) {
+	if !chain.LoadRecord(ctx.Store(Name), key(prefixIDAO, id), d) {
 		return nil, ErrNotFound.Wrapf("iDAO %d does not exist", id)
 	}
 	return d, nil
@@ -213,17 +166,17 @@ func (k *Keeper) ByName(ctx *chain.Context, name string) (*IDAO, error) {
 	if bz == nil {
 		return nil, ErrNotFound.Wrapf("no iDAO is called %q", name)
 	}
-	return k.Get(ctx, decodeID(bz))
+	return k.Get(ctx, store.DecodeUint64(bz))
 }
 
 func (k *Keeper) setIDAO(ctx *chain.Context, d *IDAO) {
-	save(ctx.Store(Name), key(prefixIDAO, d.Id), d)
+	chain.SaveRecord(ctx.Store(Name), key(prefixIDAO, d.Id), d)
 }
 
 // Member returns a's membership of iDAO id, or ErrNotMember.
 func (k *Keeper) Member(ctx *chain.Context, id uint64, a tx.Address) (*Member, error) {
 	m := &Member{}
-	if !load(ctx.Store(Name), key(prefixMember, id, a), m) {
+	if !chain.LoadRecord(ctx.Store(Name), key(prefixMember, id, a), m) {
 		return nil, ErrNotMember.Wrapf("%s is not a member of %s", a, k.describe(ctx, id))
 	}
 	return m, nil
@@ -232,7 +185,7 @@ func (k *Keeper) Member(ctx *chain.Context, id uint64, a tx.Address) (*Member, e
 // describe names an iDAO in messages: "iDAO 3 (name)".
 func (k *Keeper) describe(ctx *chain.Context, id uint64) string {
 	d := &IDAO{}
-	if !load(ctx.Store(Name), key(prefixIDAO, id), d) {
+	if !chain.LoadRecord(ctx.Store(Name), key(prefixIDAO, id), d) {
 		return fmt.Sprintf("iDAO %d", id)
 	}
 	return fmt.Sprintf("iDAO %d (%s)", id, d.Name)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -17,7 +18,7 @@ func (k *Keeper) create(ctx *chain.Context, creator tx.Address, name, descriptio
 	}
 	kv := ctx.Store(Name)
 	if bz := kv.Get(key(prefixName, name)); bz != nil {
-		return 0, ErrNameTaken.Wrapf("name %q is taken by iDAO %d", name, decodeID(bz))
+		return 0, ErrNameTaken.Wrapf("name %q is taken by iDAO %d", name, store.DecodeUint64(bz))
 	}
 	if len(description) > MaxDescriptionLen {
 		return 0, ErrInvalidDescription.Wrapf("description has %d bytes; at most %d are allowed", len(description), MaxDescriptionLen)
@@ -36,7 +37,7 @@ func (k *Keeper) create(ctx *chain.Context, creator tx.Address, name, descriptio
 	if err != nil {
 		return 0, err
 	}
-	id := nextSeq(kv, seqIDAOKey)
+	id := chain.NextID(kv, seqIDAOKey)
 	treasury := TreasuryAddress(id)
 	d := &IDAO{
 		Id: id, Name: name, Description: description, Creator: creator.String(),
@@ -44,10 +45,10 @@ func (k *Keeper) create(ctx *chain.Context, creator tx.Address, name, descriptio
 		Members: 1, TotalWeight: 1, Admins: 1, NextProposal: 1,
 	}
 	k.setIDAO(ctx, d)
-	kv.Set(key(prefixName, name), encodeID(id))
-	kv.Set(key(prefixTreasury, treasury), encodeID(id))
+	kv.Set(key(prefixName, name), store.EncodeUint64(id))
+	kv.Set(key(prefixTreasury, treasury), store.EncodeUint64(id))
 	m := &Member{Address: creator.String(), Roles: all, Weight: 1, JoinedHeight: ctx.Height}
-	save(kv, key(prefixMember, id, creator), m)
+	chain.SaveRecord(kv, key(prefixMember, id, creator), m)
 	ctx.Emit(chain.Event("idao_create", chain.Indexed("idao", fmtID(id)), chain.Indexed("name", name),
 		chain.Indexed("creator", creator.String()), chain.Indexed("treasury", treasury.String())))
 	emitMember(ctx, id, "add", m)
@@ -88,7 +89,7 @@ func (k *Keeper) addMember(ctx *chain.Context, id uint64, a tx.Address, roles []
 	}
 	m := &Member{Address: a.String(), Roles: roles, Weight: weight, JoinedHeight: ctx.Height}
 	k.setIDAO(ctx, d)
-	save(ctx.Store(Name), key(prefixMember, id, a), m)
+	chain.SaveRecord(ctx.Store(Name), key(prefixMember, id, a), m)
 	emitMember(ctx, id, "add", m)
 	return nil
 }
@@ -153,7 +154,7 @@ func (k *Keeper) setMember(ctx *chain.Context, id uint64, a tx.Address, roles []
 	d.TotalWeight = rest + weight
 	m.Roles, m.Weight = roles, weight
 	k.setIDAO(ctx, d)
-	save(ctx.Store(Name), key(prefixMember, id, a), m)
+	chain.SaveRecord(ctx.Store(Name), key(prefixMember, id, a), m)
 	emitMember(ctx, id, "set", m)
 	return nil
 }

@@ -64,7 +64,7 @@ func (k *Keeper) execPropose(ctx *chain.Context, msg *MsgPropose) error {
 	d.NextProposal++
 	k.setIDAO(ctx, d)
 	kv := ctx.Store(Name)
-	save(kv, key(prefixProposal, d.Id, p.Id), p)
+	chain.SaveRecord(kv, key(prefixProposal, d.Id, p.Id), p)
 	kv.Set(key(prefixExpiry, p.VotingEndHeight, d.Id, p.Id), present)
 	emitProposal(ctx, p, "submitted")
 	return nil
@@ -78,7 +78,7 @@ func emitProposal(ctx *chain.Context, p *Proposal, status string) {
 // Proposal returns proposal pid of iDAO id, or ErrNotFound.
 func (k *Keeper) Proposal(ctx *chain.Context, id, pid uint64) (*Proposal, error) {
 	p := &Proposal{}
-	if !load(ctx.Store(Name), key(prefixProposal, id, pid), p) {
+	if !chain.LoadRecord(ctx.Store(Name), key(prefixProposal, id, pid), p) {
 		return nil, ErrNotFound.Wrapf("proposal %d of iDAO %d does not exist", pid, id)
 	}
 	return p, nil
@@ -130,7 +130,7 @@ func (k *Keeper) execVote(ctx *chain.Context, msg *MsgVote) error {
 	kv := ctx.Store(Name)
 	vk := key(prefixVote, d.Id, p.Id, from)
 	old := &Vote{}
-	if load(kv, vk, old) {
+	if chain.LoadRecord(kv, vk, old) {
 		*tally(p, old.Option) -= old.Weight
 	}
 	t := tally(p, msg.Option)
@@ -139,8 +139,8 @@ func (k *Keeper) execVote(ctx *chain.Context, msg *MsgVote) error {
 	}
 	*t += m.Weight
 	v := &Vote{Voter: from.String(), Option: msg.Option, Weight: m.Weight, Height: ctx.Height}
-	save(kv, vk, v)
-	save(kv, key(prefixProposal, d.Id, p.Id), p)
+	chain.SaveRecord(kv, vk, v)
+	chain.SaveRecord(kv, key(prefixProposal, d.Id, p.Id), p)
 	if passing(p, d.TotalWeight) || hopeless(p, d.TotalWeight) {
 		kv.Set(key(prefixQueue, d.Id, p.Id), present)
 	}

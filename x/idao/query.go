@@ -6,22 +6,6 @@ import (
 	"github.com/lazchain/lazchain/tx"
 )
 
-// Page sizes of the list queries.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 1000
-)
-
-func pageLimit(n int) int {
-	switch {
-	case n <= 0:
-		return DefaultLimit
-	case n > MaxLimit:
-		return MaxLimit
-	}
-	return n
-}
-
 // IDAOQuery asks /idao/idao for one iDAO, by id or by name.
 type IDAOQuery struct {
 	ID   uint64 `json:"id"`
@@ -100,7 +84,7 @@ func (k *Keeper) queryIDAO(ctx *chain.Context, q IDAOQuery) (*QueryIDAOResponse,
 }
 
 func (k *Keeper) queryList(ctx *chain.Context, q ListQuery) *QueryIDAOsResponse {
-	limit := pageLimit(q.Limit)
+	limit := chain.PageLimit(q.Limit)
 	res := &QueryIDAOsResponse{Idaos: []*IDAO{}}
 	if q.After == ^uint64(0) {
 		return res
@@ -111,7 +95,7 @@ func (k *Keeper) queryList(ctx *chain.Context, q ListQuery) *QueryIDAOsResponse 
 			return false
 		}
 		d := &IDAO{}
-		mustDecode(v, d)
+		chain.DecodeRecord(v, d)
 		res.Idaos = append(res.Idaos, d)
 		return true
 	})
@@ -122,7 +106,7 @@ func (k *Keeper) queryMembers(ctx *chain.Context, q MembersQuery) (*QueryMembers
 	if _, err := k.Get(ctx, q.ID); err != nil {
 		return nil, err
 	}
-	limit := pageLimit(q.Limit)
+	limit := chain.PageLimit(q.Limit)
 	start := key(prefixMember, q.ID)
 	end := store.PrefixEnd(start)
 	if q.After != "" {
@@ -139,7 +123,7 @@ func (k *Keeper) queryMembers(ctx *chain.Context, q MembersQuery) (*QueryMembers
 			return false
 		}
 		m := &Member{}
-		mustDecode(v, m)
+		chain.DecodeRecord(v, m)
 		res.Members = append(res.Members, m)
 		return true
 	})
@@ -157,11 +141,11 @@ func (k *Keeper) queryProposals(ctx *chain.Context, q ProposalsQuery) (*QueryPro
 	if q.After == ^uint64(0) {
 		return res, nil
 	}
-	limit := pageLimit(q.Limit)
+	limit := chain.PageLimit(q.Limit)
 	p := key(prefixProposal, q.ID)
 	store.Each(ctx.Store(Name), key(prefixProposal, q.ID, q.After+1), store.PrefixEnd(p), func(_, v []byte) bool {
 		pr := &Proposal{}
-		mustDecode(v, pr)
+		chain.DecodeRecord(v, pr)
 		if q.Status == "open" && pr.Status != StatusOpen || q.Status == "closed" && pr.Status == StatusOpen {
 			return true
 		}
@@ -188,7 +172,7 @@ func (k *Keeper) queryProposal(ctx *chain.Context, q ProposalQuery) (*QueryPropo
 	vp := key(prefixVote, q.ID, q.Proposal)
 	store.Each(ctx.Store(Name), vp, store.PrefixEnd(vp), func(_, v []byte) bool {
 		vote := &Vote{}
-		mustDecode(v, vote)
+		chain.DecodeRecord(v, vote)
 		res.Votes = append(res.Votes, vote)
 		return true
 	})
