@@ -78,6 +78,22 @@ func limitParam(r *http.Request) (int, *apiError) {
 	return n, nil
 }
 
+// byID answers a route that reads one record by the id in the path value
+// param, at ?height=.
+func byID[M proto.Message](param string, fetch func(context.Context, uint64, int64) (M, error)) readFunc {
+	return func(ctx context.Context, r *http.Request) (any, error) {
+		id, e := idParam(r, param)
+		if e != nil {
+			return nil, e
+		}
+		height, e := heightParam(r)
+		if e != nil {
+			return nil, e
+		}
+		return protoAnswer(fetch(ctx, id, height))
+	}
+}
+
 func (s *server) idaoList(ctx context.Context, r *http.Request) (any, error) {
 	after, limit, height, e := pageParams(r)
 	if e != nil {
@@ -157,18 +173,6 @@ func (s *server) idaoProposal(ctx context.Context, r *http.Request) (any, error)
 	return protoAnswer(s.c.Proposal(ctx, id, pid, height))
 }
 
-func (s *server) idaoAgreements(ctx context.Context, r *http.Request) (any, error) {
-	id, e := idParam(r, "idao")
-	if e != nil {
-		return nil, e
-	}
-	height, e := heightParam(r)
-	if e != nil {
-		return nil, e
-	}
-	return protoAnswer(s.c.Agreements(ctx, id, height))
-}
-
 func (s *server) datClasses(ctx context.Context, r *http.Request) (any, error) {
 	after, limit, height, e := pageParams(r)
 	if e != nil {
@@ -183,18 +187,6 @@ func (s *server) datClasses(ctx context.Context, r *http.Request) (any, error) {
 		owner = n
 	}
 	return protoAnswer(s.c.DATClasses(ctx, owner, after, limit, height))
-}
-
-func (s *server) datClass(ctx context.Context, r *http.Request) (any, error) {
-	id, e := idParam(r, "class")
-	if e != nil {
-		return nil, e
-	}
-	height, e := heightParam(r)
-	if e != nil {
-		return nil, e
-	}
-	return protoAnswer(s.c.DATClass(ctx, id, height))
 }
 
 func (s *server) datLineage(ctx context.Context, r *http.Request) (any, error) {
@@ -222,15 +214,8 @@ func (s *server) datClassTokens(ctx context.Context, r *http.Request) (any, erro
 	if e != nil {
 		return nil, e
 	}
-	res, err := s.c.DATTokens(ctx, dat.TokensQuery{Class: id, After: after, Limit: limit}, height)
-	if err == nil && len(res.Tokens) == 0 {
-		// The module lists no tokens for a class that does not exist
-		// either; answer 404 for it, as the other class routes do.
-		if _, cerr := s.c.DATClass(ctx, id, height); cerr != nil {
-			return protoAnswer(nil, cerr)
-		}
-	}
-	return protoAnswer(res, err)
+	// A class that does not exist is the module's not-found: a 404.
+	return protoAnswer(s.c.DATTokens(ctx, dat.TokensQuery{Class: id, After: after, Limit: limit}, height))
 }
 
 func (s *server) datOwnerTokens(ctx context.Context, r *http.Request) (any, error) {
@@ -243,18 +228,6 @@ func (s *server) datOwnerTokens(ctx context.Context, r *http.Request) (any, erro
 		return nil, e
 	}
 	return protoAnswer(s.c.DATTokens(ctx, dat.TokensQuery{Owner: owner.String(), After: after, Limit: limit}, height))
-}
-
-func (s *server) datToken(ctx context.Context, r *http.Request) (any, error) {
-	id, e := idParam(r, "token")
-	if e != nil {
-		return nil, e
-	}
-	height, e := heightParam(r)
-	if e != nil {
-		return nil, e
-	}
-	return protoAnswer(s.c.DATToken(ctx, id, height))
 }
 
 func (s *server) datPending(ctx context.Context, r *http.Request) (any, error) {

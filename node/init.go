@@ -150,11 +150,9 @@ func DefaultAppState(accounts []bank.Balance, sections map[string]json.RawMessag
 			out[m.Name()] = s
 		}
 	}
-	if len(sections) != 0 {
-		for name := range sections {
-			if _, ok := out[name]; !ok || name == bank.Name {
-				return nil, fmt.Errorf("genesis section %q: no module takes it here (bank balances come from the accounts)", name)
-			}
+	for name := range sections {
+		if _, ok := out[name]; !ok || name == bank.Name {
+			return nil, fmt.Errorf("genesis section %q: no module takes it here (bank balances come from the accounts)", name)
 		}
 	}
 	if accounts == nil {

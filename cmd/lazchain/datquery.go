@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/dat"
 )
@@ -15,24 +16,7 @@ import (
 func newQueryDATCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "dat", Short: "DAT classes, tokens, pending revenue and lineage"}
 
-	class := &cobra.Command{
-		Use: "class CLASS", Short: "A class with its ownership certificate", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("CLASS", args[0])
-			if err != nil {
-				return err
-			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			r, err := c.DATClass(cmd.Context(), id, heightFlag(cmd))
-			if err != nil {
-				return err
-			}
-			return emitProto(cmd, r, func(w io.Writer) { printClass(w, r) })
-		},
-	}
+	class := newShowCmd("class CLASS", "A class with its ownership certificate", "CLASS", (*client.Client).DATClass, printClass)
 
 	var cpage pageFlags
 	var byIDAO uint64
@@ -67,31 +51,15 @@ func newQueryDATCmd() *cobra.Command {
 	cpage.register(classes, "last class id of the previous page")
 	classes.Flags().Uint64Var(&byIDAO, "idao", 0, "only the classes of this iDAO")
 
-	token := &cobra.Command{
-		Use: "token TOKEN", Short: "A token: owner, value, share, expiry, pending revenue, usage", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("TOKEN", args[0])
-			if err != nil {
-				return err
+	token := newShowCmd("token TOKEN", "A token: owner, value, share, expiry, pending revenue, usage", "TOKEN", (*client.Client).DATToken,
+		func(w io.Writer, r *dat.QueryTokenResponse) {
+			t := r.Token
+			fmt.Fprintf(w, "token %d of class %d, owned by %s\n  value   %d units\n  share   %d\n  pending %s\n  expiry  %s\n",
+				t.Id, t.Class, t.Owner, t.Value, t.ShareRatio, ulazText(r.Pending), expiryText(t, r.Expired))
+			for _, u := range r.Usage {
+				fmt.Fprintf(w, "  used    %d units of %s\n", u.Amount, u.Metric)
 			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			r, err := c.DATToken(cmd.Context(), id, heightFlag(cmd))
-			if err != nil {
-				return err
-			}
-			return emitProto(cmd, r, func(w io.Writer) {
-				t := r.Token
-				fmt.Fprintf(w, "token %d of class %d, owned by %s\n  value   %d units\n  share   %d\n  pending %s\n  expiry  %s\n",
-					t.Id, t.Class, t.Owner, t.Value, t.ShareRatio, ulazText(r.Pending), expiryText(t, r.Expired))
-				for _, u := range r.Usage {
-					fmt.Fprintf(w, "  used    %d units of %s\n", u.Amount, u.Metric)
-				}
-			})
-		},
-	}
+		})
 
 	var tpage pageFlags
 	var owner string

@@ -197,33 +197,17 @@ func newQueryIDAOCmd() *cobra.Command {
 		},
 	}
 
-	agreements := &cobra.Command{
-		Use: "agreements IDAO", Short: "Agreements an iDAO grants or was granted", Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID("IDAO", args[0])
-			if err != nil {
-				return err
+	agreements := newShowCmd("agreements IDAO", "Agreements an iDAO grants or was granted", "IDAO", (*client.Client).Agreements,
+		func(w io.Writer, r *idao.QueryAgreementsResponse) {
+			if len(r.Agreements) == 0 {
+				fmt.Fprintln(w, "no agreements")
 			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
+			for _, a := range r.Agreements {
+				t := a.Terms
+				fmt.Fprintf(w, "agreement %d: iDAO %d grants iDAO %d class %d — %s; %s ulaz/unit, %d of %d units used, %d bps to holders, until height %d\n",
+					a.Id, a.Grantor, a.Grantee, a.Class, a.Status, t.GetPricePerUnit(), a.Used, t.GetQuota(), t.GetRevenueSplitBps(), t.GetExpireHeight())
 			}
-			r, err := c.Agreements(cmd.Context(), id, heightFlag(cmd))
-			if err != nil {
-				return err
-			}
-			return emitProto(cmd, r, func(w io.Writer) {
-				if len(r.Agreements) == 0 {
-					fmt.Fprintln(w, "no agreements")
-				}
-				for _, a := range r.Agreements {
-					t := a.Terms
-					fmt.Fprintf(w, "agreement %d: iDAO %d grants iDAO %d class %d — %s; %s ulaz/unit, %d of %d units used, %d bps to holders, until height %d\n",
-						a.Id, a.Grantor, a.Grantee, a.Class, a.Status, t.GetPricePerUnit(), a.Used, t.GetQuota(), t.GetRevenueSplitBps(), t.GetExpireHeight())
-				}
-			})
-		},
-	}
+		})
 	cmd.AddCommand(list, show, members, proposals, proposal, agreements)
 	return cmd
 }

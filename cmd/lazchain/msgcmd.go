@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -104,4 +106,28 @@ func emitProto(cmd *cobra.Command, m proto.Message, text func(w io.Writer)) erro
 		return err
 	}
 	return emit(cmd, json.RawMessage(bz), nil)
+}
+
+// newShowCmd is a query command that reads one record by the id given as
+// its argument (named arg in errors) at --height and prints it with text,
+// or as protojson with --output json.
+func newShowCmd[M proto.Message](use, short, arg string, fetch func(*client.Client, context.Context, uint64, int64) (M, error), text func(io.Writer, M)) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(arg, args[0])
+			if err != nil {
+				return err
+			}
+			c, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			r, err := fetch(c, cmd.Context(), id, heightFlag(cmd))
+			if err != nil {
+				return err
+			}
+			return emitProto(cmd, r, func(w io.Writer) { text(w, r) })
+		},
+	}
 }
