@@ -55,10 +55,18 @@ func (a *App) InitChain(_ context.Context, req *abci.InitChainRequest) (*abci.In
 	if err := a.checkInvariants(ctx); err != nil {
 		return nil, fmt.Errorf("genesis: %w", err)
 	}
+	var validators []abci.ValidatorUpdate
+	for _, m := range a.modules {
+		if v, ok := m.(chain.ValidatorSetter); ok {
+			if err := guard(func() (err error) { validators, err = v.GenesisValidators(ctx); return err }); err != nil {
+				return nil, fmt.Errorf("genesis validators of %s: %w", m.Name(), err)
+			}
+		}
+	}
 	cache.Write()
 	a.lastBlockTime = req.Time
 	a.log.Info("chain initialised from genesis", "chain_id", a.chainID, "modules", len(a.modules))
-	return &abci.InitChainResponse{AppHash: a.tree.WorkingHash()}, nil
+	return &abci.InitChainResponse{AppHash: a.tree.WorkingHash(), Validators: validators}, nil
 }
 
 // ParseGenesisState splits app_state into module sections, refusing unknown
@@ -132,13 +140,17 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	block := store.NewCache(a.tree.Working())
 	blockCtx := chain.NewContext(block, a.chainID, req.Height, req.Time, chain.ModeDeliver, nil)
+	blockCtx.BlockHash = req.Hash
+	blockCtx.Misbehavior = req.Misbehavior
+	blockCtx.LastCommit = req.DecidedLastCommit
+	blockCtx.Proposer = req.ProposerAddress
 	if err := a.beginBlock(blockCtx); err != nil {
 		return nil, fmt.Errorf("height %d: %w", req.Height, err)
 	}
 	results := make([]*abci.ExecTxResult, len(req.Txs))
 	var failed int
 	for i, raw := range req.Txs {
-		out := a.runTx(block, raw, chain.ModeDeliver, req.Height, req.Time)
+		out := a.runTx(block, raw, chain.ModeDeliver, req.Height, req.Time, req.Hash)
 		results[i] = out.result()
 		a.metrics.observeTx(out.module, results[i].Codespace, results[i].Code)
 		if out.err != nil {
@@ -146,6 +158,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 		}
 	}
 	if err := a.endBlock(blockCtx); err != nil {
+		return nil, fmt.Errorf("height %d: %w", req.Height, err)
+	}
+	updates, err := a.validatorUpdates(blockCtx)
+	if err != nil {
 		return nil, fmt.Errorf("height %d: %w", req.Height, err)
 	}
 	block.Write()
@@ -160,7 +176,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	a.pendingHeight = req.Height
 	a.lastBlockTime = req.Time
 	a.log.Debug("finalized block", "height", req.Height, "txs", len(req.Txs), "failed", failed, "app_hash", fmt.Sprintf("%X", hash))
-	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash, Events: blockCtx.Events()}, nil
+	return &abci.FinalizeBlockResponse{TxResults: results, AppHash: hash, Events: blockCtx.Events(), ValidatorUpdates: updates}, nil
 }
 
 // beginBlock runs the modules' BeginBlock hooks, in module order.
@@ -173,6 +189,20 @@ func (a *App) beginBlock(ctx *chain.Context) error {
 		}
 	}
 	return nil
+}
+
+// validatorUpdates asks the module that chooses validators for this
+// block's changes.
+func (a *App) validatorUpdates(ctx *chain.Context) ([]abci.ValidatorUpdate, error) {
+	var out []abci.ValidatorUpdate
+	for _, m := range a.modules {
+		if v, ok := m.(chain.ValidatorSetter); ok {
+			if err := guard(func() (err error) { out, err = v.ValidatorUpdates(ctx); return err }); err != nil {
+				return nil, fmt.Errorf("validator updates of %s: %w", m.Name(), err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // endBlock runs the modules' EndBlock hooks, in module order.
@@ -231,7 +261,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.CheckTxRequest) (*abci.CheckT
 	// A tx refused here must leave no trace (not even its fee or nonce),
 	// since it never enters the mempool.
 	txKV := store.NewCache(a.check)
-	out := a.runTx(txKV, req.Tx, chain.ModeCheck, a.checkHeight+1, a.checkTime)
+	out := a.runTx(txKV, req.Tx, chain.ModeCheck, a.checkHeight+1, a.checkTime, nil)
 	if out.err == nil {
 		txKV.Write()
 	}

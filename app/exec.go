@@ -49,7 +49,7 @@ func clampGas(g uint64) int64 {
 // nothing. Once the fee is taken and the nonce advanced, those stick even
 // if a message fails, so a failing tx still pays for the block space it
 // used; the messages themselves apply all together or not at all.
-func (a *App) runTx(parent store.KV, raw []byte, mode chain.Mode, height int64, t time.Time) (out txOutcome) {
+func (a *App) runTx(parent store.KV, raw []byte, mode chain.Mode, height int64, t time.Time, blockHash []byte) (out txOutcome) {
 	d, verified, err := a.decode(raw)
 	if err != nil {
 		out.err, out.module = err, "tx"
@@ -57,6 +57,7 @@ func (a *App) runTx(parent store.KV, raw []byte, mode chain.Mode, height int64, 
 	}
 	out.gasWanted = d.Body.Fee.GasLimit
 	base := chain.NewContext(parent, a.chainID, height, t, mode, nil)
+	base.BlockHash = blockHash
 	params := a.Auth.Keeper.Params(base)
 	if err := a.Auth.Keeper.CheckBasic(params, d, height); err != nil {
 		out.err, out.module = err, "tx"

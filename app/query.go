@@ -150,7 +150,7 @@ func jsonValue(res *abci.QueryResponse, v any) (*abci.QueryResponse, error) {
 func (a *App) simulate(raw []byte) (*abci.QueryResponse, error) {
 	a.checkMu.Lock()
 	scratch := store.NewCache(a.check)
-	out := a.runTx(scratch, raw, chain.ModeSimulate, a.checkHeight+1, a.checkTime)
+	out := a.runTx(scratch, raw, chain.ModeSimulate, a.checkHeight+1, a.checkTime, nil)
 	height := a.checkHeight
 	a.checkMu.Unlock()
 	space, code, log := codes.ABCI(out.err)

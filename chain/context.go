@@ -33,7 +33,18 @@ type Context struct {
 	Height  int64
 	// Time is the block time (BFT time), the same on every node.
 	Time time.Time
-	Mode Mode
+	// BlockHash is the hash of the block being executed (empty in CheckTx,
+	// simulations and queries). It is the one source of randomness a
+	// module may use.
+	BlockHash []byte
+	// Misbehavior, LastCommit and Proposer are CometBFT's facts about the
+	// block, set for the begin- and end-of-block hooks only: evidence of
+	// validators' faults, who signed the previous block, and who proposed
+	// this one.
+	Misbehavior []abci.Misbehavior
+	LastCommit  abci.CommitInfo
+	Proposer    []byte
+	Mode        Mode
 	// Signer is the verified signer of the tx being executed.
 	Signer tx.Address
 	// Gas meters state access; nil means unmetered.

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+
 	"google.golang.org/protobuf/proto"
 )
 
@@ -77,6 +79,16 @@ type BeginBlocker interface {
 // Like BeginBlock it runs unmetered, and an error halts the chain.
 type EndBlocker interface {
 	EndBlock(ctx *Context) error
+}
+
+// ValidatorSetter is the module that chooses the validator set (staking).
+// GenesisValidators is the set it starts with (empty: CometBFT's genesis
+// validators stand); ValidatorUpdates, called after the end-of-block
+// hooks, are the changes to hand CometBFT for this block. Like the hooks,
+// an error halts the chain.
+type ValidatorSetter interface {
+	GenesisValidators(ctx *Context) ([]abci.ValidatorUpdate, error)
+	ValidatorUpdates(ctx *Context) ([]abci.ValidatorUpdate, error)
 }
 
 // NewQuery adapts a typed query function, as Handle does for messages: the

@@ -5,6 +5,8 @@ package apptest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"testing"
 	"time"
@@ -182,7 +184,7 @@ func (h *Harness) BlockEvents(txs ...[]byte) ([]*abci.ExecTxResult, []abci.Event
 	h.Height++
 	h.Time = h.Time.Add(time.Second)
 	res, err := h.App.FinalizeBlock(context.Background(), &abci.FinalizeBlockRequest{
-		Height: h.Height, Time: h.Time, Txs: txs,
+		Height: h.Height, Time: h.Time, Txs: txs, Hash: BlockHash(h.Height),
 	})
 	if err != nil {
 		h.T.Fatalf("finalize block %d: %v", h.Height, err)
@@ -214,4 +216,11 @@ func (h *Harness) QueryJSON(path string, req any, out any) {
 	if err != nil {
 		h.T.Fatalf("query %s: decode %s: %v", path, res.Value, err)
 	}
+}
+
+// BlockHash is the hash the harness gives the block at height: a stand-in
+// for CometBFT's block hash, distinct per height.
+func BlockHash(height int64) []byte {
+	h := sha256.Sum256(binary.BigEndian.AppendUint64([]byte("apptest/block"), uint64(height)))
+	return h[:]
 }
