@@ -16,7 +16,9 @@ import (
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/x/auth"
 	"github.com/lazchain/lazchain/x/bank"
+	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/dat"
+	"github.com/lazchain/lazchain/x/flow"
 	"github.com/lazchain/lazchain/x/idao"
 )
 
@@ -54,10 +56,12 @@ type App struct {
 	tree    *store.Tree
 	metrics *metrics
 
-	Auth auth.Module
-	Bank bank.Module
-	IDAO idao.Module
-	DAT  dat.Module
+	Auth    auth.Module
+	Bank    bank.Module
+	IDAO    idao.Module
+	DAT     dat.Module
+	Compute compute.Module
+	Flow    flow.Module
 
 	modules []chain.Module
 	routes  map[protoreflect.FullName]route
@@ -107,10 +111,13 @@ func New(tree *store.Tree, opts Options) (*App, error) {
 	idaoKeeper.Classes = datKeeper
 	a.IDAO = idao.Module{Keeper: idaoKeeper}
 	a.DAT = dat.Module{Keeper: datKeeper}
+	computeKeeper := &compute.Keeper{Bank: a.Bank.Keeper, IDAO: idaoKeeper}
+	a.Compute = compute.Module{Keeper: computeKeeper}
+	a.Flow = flow.Module{Keeper: &flow.Keeper{Bank: a.Bank.Keeper, IDAO: idaoKeeper, DAT: datKeeper, Compute: computeKeeper}}
 	// The order is the order of InitGenesis, of the genesis file and of
 	// the begin- and end-of-block hooks. iDAOs come before the classes
 	// they own.
-	a.modules = []chain.Module{a.Auth, a.Bank, a.IDAO, a.DAT}
+	a.modules = []chain.Module{a.Auth, a.Bank, a.IDAO, a.DAT, a.Compute, a.Flow}
 	for _, m := range a.modules {
 		for _, h := range m.Handlers() {
 			name := h.Msg.ProtoReflect().Descriptor().FullName()

@@ -1418,9 +1418,12 @@ type Token struct {
 	RewardDebt string `protobuf:"bytes,9,opt,name=reward_debt,json=rewardDebt,proto3" json:"reward_debt,omitempty"`
 	// owed is revenue earned but not yet claimed, carried over share changes
 	// and expiry (decimal ulaz).
-	Owed          string `protobuf:"bytes,10,opt,name=owed,proto3" json:"owed,omitempty"`
-	Claimed       string `protobuf:"bytes,11,opt,name=claimed,proto3" json:"claimed,omitempty"`
-	MintedHeight  int64  `protobuf:"varint,12,opt,name=minted_height,json=mintedHeight,proto3" json:"minted_height,omitempty"`
+	Owed         string `protobuf:"bytes,10,opt,name=owed,proto3" json:"owed,omitempty"`
+	Claimed      string `protobuf:"bytes,11,opt,name=claimed,proto3" json:"claimed,omitempty"`
+	MintedHeight int64  `protobuf:"varint,12,opt,name=minted_height,json=mintedHeight,proto3" json:"minted_height,omitempty"`
+	// integrity_hash, when set, is the commitment to the content this token
+	// anchors (a verified contribution's plaintext commitment), hex.
+	IntegrityHash string `protobuf:"bytes,13,opt,name=integrity_hash,json=integrityHash,proto3" json:"integrity_hash,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1537,6 +1540,13 @@ func (x *Token) GetMintedHeight() int64 {
 		return x.MintedHeight
 	}
 	return 0
+}
+
+func (x *Token) GetIntegrityHash() string {
+	if x != nil {
+		return x.IntegrityHash
+	}
+	return ""
 }
 
 // Proof is one proof record.
@@ -2375,7 +2385,7 @@ const file_lazchain_dat_v1_dat_proto_rawDesc = "" +
 	"\x06tokens\x18\x16 \x01(\x04R\x06tokens\x12\x16\n" +
 	"\x06proofs\x18\x17 \x01(\x04R\x06proofs\x12\x14\n" +
 	"\x05depth\x18\x18 \x01(\rR\x05depth\x12#\n" +
-	"\rlineage_paths\x18\x19 \x01(\x04R\flineagePaths\"\xd8\x02\n" +
+	"\rlineage_paths\x18\x19 \x01(\x04R\flineagePaths\"\xff\x02\n" +
 	"\x05Token\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05class\x18\x02 \x01(\x04R\x05class\x12\x14\n" +
@@ -2391,7 +2401,8 @@ const file_lazchain_dat_v1_dat_proto_rawDesc = "" +
 	"\x04owed\x18\n" +
 	" \x01(\tR\x04owed\x12\x18\n" +
 	"\aclaimed\x18\v \x01(\tR\aclaimed\x12#\n" +
-	"\rminted_height\x18\f \x01(\x03R\fmintedHeight\"\xbd\x01\n" +
+	"\rminted_height\x18\f \x01(\x03R\fmintedHeight\x12%\n" +
+	"\x0eintegrity_hash\x18\r \x01(\tR\rintegrityHash\"\xbd\x01\n" +
 	"\x05Proof\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x04R\x05index\x12\x14\n" +
 	"\x05class\x18\x02 \x01(\x04R\x05class\x12\x14\n" +

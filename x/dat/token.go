@@ -441,3 +441,19 @@ func (k *Keeper) execApproveValue(ctx *chain.Context, msg *MsgApproveValue) erro
 		chain.Attr("value", strconv.FormatUint(msg.Value, 10))))
 	return nil
 }
+
+// SetIntegrityHash records the commitment to the content a token anchors
+// (flow sets it on the token it mints for a verified contribution).
+func (k *Keeper) SetIntegrityHash(ctx *chain.Context, token uint64, hashHex string) error {
+	h, ok := hex64(hashHex)
+	if !ok {
+		return ErrInvalidToken.Wrapf("integrity hash %q: want 64 hex digits", hashHex)
+	}
+	t, err := k.Token(ctx, token)
+	if err != nil {
+		return err
+	}
+	t.IntegrityHash = h
+	k.setToken(ctx, t)
+	return nil
+}
