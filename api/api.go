@@ -3,6 +3,7 @@ package api
 import (
 	_ "embed"
 	"fmt"
+	"github.com/lazchain/lazchain/blob"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -48,6 +49,10 @@ type Options struct {
 	// RequestTimeout bounds each read, a proof's wait for the next signed
 	// header included. Zero means DefaultRequestTimeout.
 	RequestTimeout time.Duration
+	// Blobs, when set, is served at /v1/blobs/{sha256} (PUT, GET, HEAD,
+	// DELETE) with Blob's limits and deletion rule.
+	Blobs blob.Store
+	Blob  blob.Options
 }
 
 // TestAccount is a devnet test key's name and address.
@@ -161,6 +166,9 @@ func New(o Options) http.Handler {
 	mux := http.NewServeMux()
 	for _, r := range s.routes() {
 		mux.HandleFunc(r.Method+" "+r.Pattern, r.handler)
+	}
+	if o.Blobs != nil {
+		blob.Register(mux, o.Blobs, o.Blob)
 	}
 	return s.logRequests(s.jsonFallbacks(mux))
 }

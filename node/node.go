@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lazchain/lazchain/blob"
+	"github.com/lazchain/lazchain/x/flow"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -56,6 +58,8 @@ type Node struct {
 	App    *app.App
 	Client *client.Client
 	Log    *slog.Logger
+	// Blobs is the node's blob store (nil when the API is off).
+	Blobs blob.Store
 
 	cfg        *cmtcfg.Config
 	tree       *store.Tree
@@ -180,6 +184,20 @@ func (n *Node) startAPI(addr string, o StartOptions) error {
 	}
 	opts := o.APIOptions
 	opts.Client = n.Client
+	if opts.Blobs == nil {
+		dir, err := blob.NewDir(BlobDir(n.Home), DefaultMaxBlobSize)
+		if err != nil {
+			return fmt.Errorf("blob store: %w", err)
+		}
+		opts.Blobs = dir
+		n.Blobs = dir
+	}
+	if opts.Blob.MaxSize == 0 {
+		opts.Blob.MaxSize = DefaultMaxBlobSize
+	}
+	if opts.Blob.CanDelete == nil {
+		opts.Blob.CanDelete = n.canDeleteBlob
+	}
 	opts.Logger = n.Log.With("module", "api")
 	if o.Metrics && opts.Gatherer == nil {
 		opts.Gatherer = prometheus.DefaultGatherer
@@ -192,6 +210,31 @@ func (n *Node) startAPI(addr string, o StartOptions) error {
 			n.Log.Error("API server stopped", "err", err)
 		}
 	}()
+	return nil
+}
+
+// DefaultMaxBlobSize bounds one object in the node's blob store.
+const DefaultMaxBlobSize = 16 << 30
+
+// BlobDir is where the node keeps its blob store.
+func BlobDir(home string) string { return filepath.Join(home, "data", "blobs") }
+
+// canDeleteBlob allows deleting a ciphertext only when the chain names it
+// and every contribution that names it has been revoked by its
+// contributor: the revocation tx is the authority.
+func (n *Node) canDeleteBlob(ctx context.Context, sum blob.Sum) error {
+	res, err := n.Client.Contributions(ctx, flow.ContributionsQuery{Ciphertext: sum.String(), Limit: 1000}, 0)
+	if err != nil {
+		return err
+	}
+	if len(res.Contributions) == 0 {
+		return fmt.Errorf("no contribution names ciphertext %s; only the ciphertext of a revoked contribution may be deleted", sum)
+	}
+	for _, c := range res.Contributions {
+		if !c.Revoked {
+			return fmt.Errorf("contribution %d names ciphertext %s and is not revoked: revoke it first (lazchain data revoke %d)", c.Id, sum, c.Id)
+		}
+	}
 	return nil
 }
 

@@ -39,6 +39,25 @@ func GenerateKey() (*PrivateKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seal: generating X25519 key: %w", err)
 	}
+	return newPrivateKey(k)
+}
+
+// DevPrivateKey rebuilds a key from the bytes DevBytes gave. Only dev
+// enclaves persist their key (a simulated enclave has no sealed storage);
+// a real enclave's key never leaves it.
+func DevPrivateKey(b []byte) (*PrivateKey, error) {
+	k, err := ecdh.X25519().NewPrivateKey(b)
+	if err != nil {
+		return nil, fmt.Errorf("seal: X25519 key: %w", err)
+	}
+	return newPrivateKey(k)
+}
+
+// DevBytes are the key's secret bytes, for a dev enclave to persist (see
+// DevPrivateKey).
+func (k *PrivateKey) DevBytes() []byte { return k.ecdh.Bytes() }
+
+func newPrivateKey(k *ecdh.PrivateKey) (*PrivateKey, error) {
 	hk, err := hpke.NewDHKEMPrivateKey(k)
 	if err != nil {
 		return nil, fmt.Errorf("seal: making HPKE key: %w", err)
