@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
+	crypto "github.com/cometbft/cometbft/api/cometbft/crypto/v1"
 	rpcclient "github.com/cometbft/cometbft/rpc/client"
 	cmttypes "github.com/cometbft/cometbft/types"
 	ics23 "github.com/cosmos/ics23/go"
@@ -41,24 +43,9 @@ type ProvenValue struct {
 // header's app hash. (Checking that validator set against an earlier trusted
 // one is what a light client adds.)
 func (c *Client) Prove(ctx context.Context, key []byte, height int64) (*ProvenValue, error) {
-	res, err := c.rpc.ABCIQueryWithOptions(ctx, app.PathStore, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+	r, op, proof, err := c.queryProof(ctx, key, height)
 	if err != nil {
-		return nil, fmt.Errorf("query key %x: %w", key, err)
-	}
-	r := res.Response
-	if r.Code != codes.OK {
-		return nil, &QueryError{Path: app.PathStore, Codespace: r.Codespace, Code: r.Code, Log: r.Log}
-	}
-	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != store.ProofOpType {
-		return nil, fmt.Errorf("node returned no %s proof for key %x", store.ProofOpType, key)
-	}
-	op := r.ProofOps.Ops[0]
-	if !bytes.Equal(op.Key, key) {
-		return nil, fmt.Errorf("node proved key %x, not %x", op.Key, key)
-	}
-	var proof ics23.CommitmentProof
-	if err := proof.Unmarshal(op.Data); err != nil {
-		return nil, fmt.Errorf("decode proof: %w", err)
+		return nil, err
 	}
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
@@ -86,7 +73,7 @@ func (c *Client) Prove(ctx context.Context, key []byte, height int64) (*ProvenVa
 	if r.Value != nil {
 		value = r.Value
 	}
-	if err := store.VerifyProof(sh.AppHash, key, value, &proof); err != nil {
+	if err := store.VerifyProof(sh.AppHash, key, value, proof); err != nil {
 		return nil, fmt.Errorf("proof does not verify against header %d: %w", hh, err)
 	}
 	signed := int64(0)
@@ -99,6 +86,30 @@ func (c *Client) Prove(ctx context.Context, key []byte, height int64) (*ProvenVa
 		Key: key, Value: value, Height: r.Height, HeaderHeight: hh, AppHash: sh.AppHash,
 		SignedPower: signed, TotalPower: vals.TotalVotingPower(), Proof: op.Data,
 	}, nil
+}
+
+// queryProof reads key at height with its ICS23 proof, unverified.
+func (c *Client) queryProof(ctx context.Context, key []byte, height int64) (*abci.QueryResponse, *crypto.ProofOp, *ics23.CommitmentProof, error) {
+	res, err := c.rpc.ABCIQueryWithOptions(ctx, app.PathStore, key, rpcclient.ABCIQueryOptions{Height: height, Prove: true})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("query key %x: %w", key, err)
+	}
+	r := res.Response
+	if r.Code != codes.OK {
+		return nil, nil, nil, &QueryError{Path: app.PathStore, Codespace: r.Codespace, Code: r.Code, Log: r.Log}
+	}
+	if r.ProofOps == nil || len(r.ProofOps.Ops) != 1 || r.ProofOps.Ops[0].Type != store.ProofOpType {
+		return nil, nil, nil, fmt.Errorf("node returned no %s proof for key %x", store.ProofOpType, key)
+	}
+	op := r.ProofOps.Ops[0]
+	if !bytes.Equal(op.Key, key) {
+		return nil, nil, nil, fmt.Errorf("node proved key %x, not %x", op.Key, key)
+	}
+	var proof ics23.CommitmentProof
+	if err := proof.Unmarshal(op.Data); err != nil {
+		return nil, nil, nil, fmt.Errorf("decode proof: %w", err)
+	}
+	return &r, &op, &proof, nil
 }
 
 // waitCommit fetches the signed header at height, waiting for the block if
