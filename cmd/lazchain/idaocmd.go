@@ -62,6 +62,7 @@ type proposeFlags struct {
 	title, description, actionsFile       string
 	addMember, removeMember, setMember    []string
 	setPolicy, spend, offer, acceptAgreem []string
+	bondTreasury                          []string
 }
 
 func newProposeCmd() *cobra.Command {
@@ -92,6 +93,7 @@ and closes as expired when its voting period ends without that.`,
 			fs.StringArrayVar(&p.removeMember, "remove-member", nil, "ADDRESS of a member to remove")
 			fs.StringArrayVar(&p.setPolicy, "set-policy", nil, "KEY=VALUE (keys: default_dat_price, revenue_split_bps, allowed_services, quorum_bps, voting_period, x-…)")
 			fs.StringArrayVar(&p.spend, "spend", nil, "TO:AMOUNT from the treasury, e.g. bob:12.5laz")
+			fs.StringArrayVar(&p.bondTreasury, "bond-treasury", nil, "VALIDATOR_IDAO:AMOUNT of the treasury to bond (delegate) to a validator iDAO, e.g. 1:500laz")
 			fs.StringArrayVar(&p.offer, "offer-agreement", nil, "grantee=ID,class=ID,price=AMOUNT,quota=UNITS,split=BPS,expire=HEIGHT")
 			fs.StringArrayVar(&p.acceptAgreem, "accept-agreement", nil, "AGREEMENT id offered to this iDAO")
 			fs.StringVar(&p.actionsFile, "actions", "", "file with a JSON array of actions, as in the API ('-' for stdin)")
@@ -109,7 +111,7 @@ and closes as expired when its voting period ends without that.`,
 				return nil, err
 			}
 			if len(actions) == 0 {
-				return nil, fmt.Errorf("the proposal has no actions: give at least one of --add-member, --set-member, --remove-member, --set-policy, --spend, --offer-agreement, --accept-agreement or --actions")
+				return nil, fmt.Errorf("the proposal has no actions: give at least one of --add-member, --set-member, --remove-member, --set-policy, --spend, --bond-treasury, --offer-agreement, --accept-agreement or --actions")
 			}
 			return one(&idao.MsgPropose{From: from.String(), Idao: id, Title: p.title, Description: p.description, Actions: actions}), nil
 		},
@@ -172,6 +174,21 @@ func (p *proposeFlags) actions(cmd *cobra.Command) ([]*idao.Action, error) {
 			return nil, err
 		}
 		out = append(out, &idao.Action{Kind: &idao.Action_SpendTreasury{SpendTreasury: &idao.SpendTreasury{To: a.String(), Amount: tx.FormatBaseUnits(n)}}})
+	}
+	for _, v := range p.bondTreasury {
+		val, amt, ok := strings.Cut(v, ":")
+		if !ok {
+			return nil, fmt.Errorf("--bond-treasury %q: want VALIDATOR_IDAO:AMOUNT, like 1:500laz", v)
+		}
+		id, err := parseID("--bond-treasury validator iDAO", val)
+		if err != nil {
+			return nil, err
+		}
+		n, err := parseLAZ("--bond-treasury", amt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &idao.Action{Kind: &idao.Action_BondTreasury{BondTreasury: &idao.BondTreasury{Validator: id, Amount: tx.FormatBaseUnits(n)}}})
 	}
 	for _, v := range p.offer {
 		o, err := parseOffer(v)
@@ -268,7 +285,7 @@ func readActions(cmd *cobra.Command, path string) ([]*idao.Action, error) {
 			return nil, fmt.Errorf("--actions %s: action %d: %w", path, i+1, err)
 		}
 		if out[i].Kind == nil {
-			return nil, fmt.Errorf("--actions %s: action %d is empty: give one of add_member, set_member, remove_member, set_policy, spend_treasury, offer_agreement, accept_agreement", path, i+1)
+			return nil, fmt.Errorf("--actions %s: action %d is empty: give one of add_member, set_member, remove_member, set_policy, spend_treasury, bond_treasury, offer_agreement, accept_agreement", path, i+1)
 		}
 	}
 	return out, nil

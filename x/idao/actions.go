@@ -26,6 +26,8 @@ func actionKind(a *Action) string {
 		return "offer_agreement"
 	case *Action_AcceptAgreement:
 		return "accept_agreement"
+	case *Action_BondTreasury:
+		return "bond_treasury"
 	}
 	return "empty"
 }
@@ -100,6 +102,9 @@ func (k *Keeper) checkAction(ctx *chain.Context, id uint64, a *Action) error {
 			return ErrInvalidAgreement.Wrap("no agreement id given")
 		}
 		return nil
+	case *Action_BondTreasury:
+		_, err := parseBond(kind.BondTreasury)
+		return err
 	}
 	return ErrInvalidProposal.Wrap("the action has no kind set")
 }
@@ -128,8 +133,29 @@ func (k *Keeper) applyAction(ctx *chain.Context, id uint64, a *Action) error {
 		return k.offerAgreement(ctx, id, kind.OfferAgreement)
 	case *Action_AcceptAgreement:
 		return k.acceptAgreement(ctx, id, kind.AcceptAgreement.Agreement)
+	case *Action_BondTreasury:
+		amount, _ := parseBond(kind.BondTreasury)
+		if k.Staking == nil {
+			return ErrInvalidProposal.Wrap("this chain has no staking module")
+		}
+		return k.Staking.Delegate(ctx, TreasuryAddress(id), kind.BondTreasury.Validator, amount)
 	}
 	return ErrInvalidProposal.Wrap("the action has no kind set")
+}
+
+// parseBond reads a BondTreasury's amount.
+func parseBond(b *BondTreasury) (uint64, error) {
+	if b.Validator == 0 {
+		return 0, ErrInvalidProposal.Wrap("bond_treasury: no validator iDAO given")
+	}
+	amount, err := tx.ParseBaseUnits(b.Amount)
+	if err != nil {
+		return 0, ErrInvalidAmount.Wrap(err.Error())
+	}
+	if amount == 0 {
+		return 0, ErrInvalidAmount.Wrap("amount must be greater than zero")
+	}
+	return amount, nil
 }
 
 // runActions runs a proposal's actions in order, stopping at the first

@@ -249,6 +249,7 @@ type Action struct {
 	//	*Action_SpendTreasury
 	//	*Action_OfferAgreement
 	//	*Action_AcceptAgreement
+	//	*Action_BondTreasury
 	Kind          isAction_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -354,6 +355,15 @@ func (x *Action) GetAcceptAgreement() *AcceptAgreement {
 	return nil
 }
 
+func (x *Action) GetBondTreasury() *BondTreasury {
+	if x != nil {
+		if x, ok := x.Kind.(*Action_BondTreasury); ok {
+			return x.BondTreasury
+		}
+	}
+	return nil
+}
+
 type isAction_Kind interface {
 	isAction_Kind()
 }
@@ -386,6 +396,10 @@ type Action_AcceptAgreement struct {
 	AcceptAgreement *AcceptAgreement `protobuf:"bytes,7,opt,name=accept_agreement,json=acceptAgreement,proto3,oneof"`
 }
 
+type Action_BondTreasury struct {
+	BondTreasury *BondTreasury `protobuf:"bytes,8,opt,name=bond_treasury,json=bondTreasury,proto3,oneof"`
+}
+
 func (*Action_AddMember) isAction_Kind() {}
 
 func (*Action_RemoveMember) isAction_Kind() {}
@@ -399,6 +413,63 @@ func (*Action_SpendTreasury) isAction_Kind() {}
 func (*Action_OfferAgreement) isAction_Kind() {}
 
 func (*Action_AcceptAgreement) isAction_Kind() {}
+
+func (*Action_BondTreasury) isAction_Kind() {}
+
+// BondTreasury delegates part of the treasury to a validator iDAO (its
+// own: self-bond) through the staking module.
+type BondTreasury struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Validator uint64                 `protobuf:"varint,1,opt,name=validator,proto3" json:"validator,omitempty"`
+	// amount in ulaz, a decimal integer greater than zero.
+	Amount        string `protobuf:"bytes,2,opt,name=amount,proto3" json:"amount,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BondTreasury) Reset() {
+	*x = BondTreasury{}
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BondTreasury) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BondTreasury) ProtoMessage() {}
+
+func (x *BondTreasury) ProtoReflect() protoreflect.Message {
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BondTreasury.ProtoReflect.Descriptor instead.
+func (*BondTreasury) Descriptor() ([]byte, []int) {
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *BondTreasury) GetValidator() uint64 {
+	if x != nil {
+		return x.Validator
+	}
+	return 0
+}
+
+func (x *BondTreasury) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
 
 // AddMember admits an account with roles and a voting weight.
 type AddMember struct {
@@ -414,7 +485,7 @@ type AddMember struct {
 
 func (x *AddMember) Reset() {
 	*x = AddMember{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[3]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +497,7 @@ func (x *AddMember) String() string {
 func (*AddMember) ProtoMessage() {}
 
 func (x *AddMember) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[3]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +510,7 @@ func (x *AddMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddMember.ProtoReflect.Descriptor instead.
 func (*AddMember) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{3}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AddMember) GetAddress() string {
@@ -473,7 +544,7 @@ type RemoveMember struct {
 
 func (x *RemoveMember) Reset() {
 	*x = RemoveMember{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[4]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -485,7 +556,7 @@ func (x *RemoveMember) String() string {
 func (*RemoveMember) ProtoMessage() {}
 
 func (x *RemoveMember) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[4]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -498,7 +569,7 @@ func (x *RemoveMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMember.ProtoReflect.Descriptor instead.
 func (*RemoveMember) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{4}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RemoveMember) GetAddress() string {
@@ -520,7 +591,7 @@ type SetMember struct {
 
 func (x *SetMember) Reset() {
 	*x = SetMember{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[5]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -532,7 +603,7 @@ func (x *SetMember) String() string {
 func (*SetMember) ProtoMessage() {}
 
 func (x *SetMember) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[5]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -545,7 +616,7 @@ func (x *SetMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetMember.ProtoReflect.Descriptor instead.
 func (*SetMember) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{5}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SetMember) GetAddress() string {
@@ -584,7 +655,7 @@ type SetPolicy struct {
 
 func (x *SetPolicy) Reset() {
 	*x = SetPolicy{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[6]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -596,7 +667,7 @@ func (x *SetPolicy) String() string {
 func (*SetPolicy) ProtoMessage() {}
 
 func (x *SetPolicy) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[6]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -609,7 +680,7 @@ func (x *SetPolicy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPolicy.ProtoReflect.Descriptor instead.
 func (*SetPolicy) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{6}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SetPolicy) GetKey() string {
@@ -638,7 +709,7 @@ type SpendTreasury struct {
 
 func (x *SpendTreasury) Reset() {
 	*x = SpendTreasury{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[7]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +721,7 @@ func (x *SpendTreasury) String() string {
 func (*SpendTreasury) ProtoMessage() {}
 
 func (x *SpendTreasury) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[7]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +734,7 @@ func (x *SpendTreasury) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SpendTreasury.ProtoReflect.Descriptor instead.
 func (*SpendTreasury) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{7}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *SpendTreasury) GetTo() string {
@@ -696,7 +767,7 @@ type OfferAgreement struct {
 
 func (x *OfferAgreement) Reset() {
 	*x = OfferAgreement{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[8]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -708,7 +779,7 @@ func (x *OfferAgreement) String() string {
 func (*OfferAgreement) ProtoMessage() {}
 
 func (x *OfferAgreement) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[8]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +792,7 @@ func (x *OfferAgreement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfferAgreement.ProtoReflect.Descriptor instead.
 func (*OfferAgreement) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{8}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OfferAgreement) GetGrantee() uint64 {
@@ -755,7 +826,7 @@ type AcceptAgreement struct {
 
 func (x *AcceptAgreement) Reset() {
 	*x = AcceptAgreement{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[9]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -767,7 +838,7 @@ func (x *AcceptAgreement) String() string {
 func (*AcceptAgreement) ProtoMessage() {}
 
 func (x *AcceptAgreement) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[9]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -780,7 +851,7 @@ func (x *AcceptAgreement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptAgreement.ProtoReflect.Descriptor instead.
 func (*AcceptAgreement) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{9}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AcceptAgreement) GetAgreement() uint64 {
@@ -810,7 +881,7 @@ type AgreementTerms struct {
 
 func (x *AgreementTerms) Reset() {
 	*x = AgreementTerms{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[10]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -822,7 +893,7 @@ func (x *AgreementTerms) String() string {
 func (*AgreementTerms) ProtoMessage() {}
 
 func (x *AgreementTerms) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[10]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -835,7 +906,7 @@ func (x *AgreementTerms) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgreementTerms.ProtoReflect.Descriptor instead.
 func (*AgreementTerms) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{10}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AgreementTerms) GetPricePerUnit() string {
@@ -881,7 +952,7 @@ type MsgVote struct {
 
 func (x *MsgVote) Reset() {
 	*x = MsgVote{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[11]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +964,7 @@ func (x *MsgVote) String() string {
 func (*MsgVote) ProtoMessage() {}
 
 func (x *MsgVote) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[11]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +977,7 @@ func (x *MsgVote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MsgVote.ProtoReflect.Descriptor instead.
 func (*MsgVote) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{11}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *MsgVote) GetFrom() string {
@@ -966,7 +1037,7 @@ type Proposal struct {
 
 func (x *Proposal) Reset() {
 	*x = Proposal{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[12]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1049,7 @@ func (x *Proposal) String() string {
 func (*Proposal) ProtoMessage() {}
 
 func (x *Proposal) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[12]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1062,7 @@ func (x *Proposal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Proposal.ProtoReflect.Descriptor instead.
 func (*Proposal) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{12}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Proposal) GetId() uint64 {
@@ -1112,7 +1183,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[13]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1124,7 +1195,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[13]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1137,7 +1208,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{13}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Member) GetAddress() string {
@@ -1181,7 +1252,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[14]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1193,7 +1264,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[14]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1206,7 +1277,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{14}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Vote) GetVoter() string {
@@ -1258,7 +1329,7 @@ type Agreement struct {
 
 func (x *Agreement) Reset() {
 	*x = Agreement{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[15]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1341,7 @@ func (x *Agreement) String() string {
 func (*Agreement) ProtoMessage() {}
 
 func (x *Agreement) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[15]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1354,7 @@ func (x *Agreement) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Agreement.ProtoReflect.Descriptor instead.
 func (*Agreement) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{15}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Agreement) GetId() uint64 {
@@ -1368,7 +1439,7 @@ type IDAO struct {
 
 func (x *IDAO) Reset() {
 	*x = IDAO{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[16]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1451,7 @@ func (x *IDAO) String() string {
 func (*IDAO) ProtoMessage() {}
 
 func (x *IDAO) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[16]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1464,7 @@ func (x *IDAO) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IDAO.ProtoReflect.Descriptor instead.
 func (*IDAO) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{16}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *IDAO) GetId() uint64 {
@@ -1481,7 +1552,7 @@ type PolicyValue struct {
 
 func (x *PolicyValue) Reset() {
 	*x = PolicyValue{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[17]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1564,7 @@ func (x *PolicyValue) String() string {
 func (*PolicyValue) ProtoMessage() {}
 
 func (x *PolicyValue) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[17]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1577,7 @@ func (x *PolicyValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyValue.ProtoReflect.Descriptor instead.
 func (*PolicyValue) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{17}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PolicyValue) GetKey() string {
@@ -1549,7 +1620,7 @@ type QueryIDAOResponse struct {
 
 func (x *QueryIDAOResponse) Reset() {
 	*x = QueryIDAOResponse{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[18]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1561,7 +1632,7 @@ func (x *QueryIDAOResponse) String() string {
 func (*QueryIDAOResponse) ProtoMessage() {}
 
 func (x *QueryIDAOResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[18]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1574,7 +1645,7 @@ func (x *QueryIDAOResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIDAOResponse.ProtoReflect.Descriptor instead.
 func (*QueryIDAOResponse) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{18}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *QueryIDAOResponse) GetIdao() *IDAO {
@@ -1610,7 +1681,7 @@ type QueryIDAOsResponse struct {
 
 func (x *QueryIDAOsResponse) Reset() {
 	*x = QueryIDAOsResponse{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[19]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1693,7 @@ func (x *QueryIDAOsResponse) String() string {
 func (*QueryIDAOsResponse) ProtoMessage() {}
 
 func (x *QueryIDAOsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[19]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1706,7 @@ func (x *QueryIDAOsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryIDAOsResponse.ProtoReflect.Descriptor instead.
 func (*QueryIDAOsResponse) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{19}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *QueryIDAOsResponse) GetIdaos() []*IDAO {
@@ -1663,7 +1734,7 @@ type QueryMembersResponse struct {
 
 func (x *QueryMembersResponse) Reset() {
 	*x = QueryMembersResponse{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[20]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1675,7 +1746,7 @@ func (x *QueryMembersResponse) String() string {
 func (*QueryMembersResponse) ProtoMessage() {}
 
 func (x *QueryMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[20]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1688,7 +1759,7 @@ func (x *QueryMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryMembersResponse.ProtoReflect.Descriptor instead.
 func (*QueryMembersResponse) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{20}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *QueryMembersResponse) GetMembers() []*Member {
@@ -1716,7 +1787,7 @@ type QueryProposalsResponse struct {
 
 func (x *QueryProposalsResponse) Reset() {
 	*x = QueryProposalsResponse{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[21]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1728,7 +1799,7 @@ func (x *QueryProposalsResponse) String() string {
 func (*QueryProposalsResponse) ProtoMessage() {}
 
 func (x *QueryProposalsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[21]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1741,7 +1812,7 @@ func (x *QueryProposalsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryProposalsResponse.ProtoReflect.Descriptor instead.
 func (*QueryProposalsResponse) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{21}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *QueryProposalsResponse) GetProposals() []*Proposal {
@@ -1770,7 +1841,7 @@ type QueryProposalResponse struct {
 
 func (x *QueryProposalResponse) Reset() {
 	*x = QueryProposalResponse{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[22]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1782,7 +1853,7 @@ func (x *QueryProposalResponse) String() string {
 func (*QueryProposalResponse) ProtoMessage() {}
 
 func (x *QueryProposalResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[22]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1795,7 +1866,7 @@ func (x *QueryProposalResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryProposalResponse.ProtoReflect.Descriptor instead.
 func (*QueryProposalResponse) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{22}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *QueryProposalResponse) GetProposal() *Proposal {
@@ -1830,7 +1901,7 @@ type QueryAgreementsResponse struct {
 
 func (x *QueryAgreementsResponse) Reset() {
 	*x = QueryAgreementsResponse{}
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[23]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +1913,7 @@ func (x *QueryAgreementsResponse) String() string {
 func (*QueryAgreementsResponse) ProtoMessage() {}
 
 func (x *QueryAgreementsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[23]
+	mi := &file_lazchain_idao_v1_idao_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +1926,7 @@ func (x *QueryAgreementsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryAgreementsResponse.ProtoReflect.Descriptor instead.
 func (*QueryAgreementsResponse) Descriptor() ([]byte, []int) {
-	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{23}
+	return file_lazchain_idao_v1_idao_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *QueryAgreementsResponse) GetAgreements() []*Agreement {
@@ -1881,7 +1952,7 @@ const file_lazchain_idao_v1_idao_proto_rawDesc = "" +
 	"\x04idao\x18\x02 \x01(\x04R\x04idao\x12\x14\n" +
 	"\x05title\x18\x03 \x01(\tR\x05title\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x122\n" +
-	"\aactions\x18\x05 \x03(\v2\x18.lazchain.idao.v1.ActionR\aactions\"\xf8\x03\n" +
+	"\aactions\x18\x05 \x03(\v2\x18.lazchain.idao.v1.ActionR\aactions\"\xbf\x04\n" +
 	"\x06Action\x12<\n" +
 	"\n" +
 	"add_member\x18\x01 \x01(\v2\x1b.lazchain.idao.v1.AddMemberH\x00R\taddMember\x12E\n" +
@@ -1892,8 +1963,12 @@ const file_lazchain_idao_v1_idao_proto_rawDesc = "" +
 	"set_policy\x18\x04 \x01(\v2\x1b.lazchain.idao.v1.SetPolicyH\x00R\tsetPolicy\x12H\n" +
 	"\x0espend_treasury\x18\x05 \x01(\v2\x1f.lazchain.idao.v1.SpendTreasuryH\x00R\rspendTreasury\x12K\n" +
 	"\x0foffer_agreement\x18\x06 \x01(\v2 .lazchain.idao.v1.OfferAgreementH\x00R\x0eofferAgreement\x12N\n" +
-	"\x10accept_agreement\x18\a \x01(\v2!.lazchain.idao.v1.AcceptAgreementH\x00R\x0facceptAgreementB\x06\n" +
-	"\x04kind\"S\n" +
+	"\x10accept_agreement\x18\a \x01(\v2!.lazchain.idao.v1.AcceptAgreementH\x00R\x0facceptAgreement\x12E\n" +
+	"\rbond_treasury\x18\b \x01(\v2\x1e.lazchain.idao.v1.BondTreasuryH\x00R\fbondTreasuryB\x06\n" +
+	"\x04kind\"D\n" +
+	"\fBondTreasury\x12\x1c\n" +
+	"\tvalidator\x18\x01 \x01(\x04R\tvalidator\x12\x16\n" +
+	"\x06amount\x18\x02 \x01(\tR\x06amount\"S\n" +
 	"\tAddMember\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\tR\aaddress\x12\x14\n" +
 	"\x05roles\x18\x02 \x03(\tR\x05roles\x12\x16\n" +
@@ -2022,61 +2097,63 @@ func file_lazchain_idao_v1_idao_proto_rawDescGZIP() []byte {
 }
 
 var file_lazchain_idao_v1_idao_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_lazchain_idao_v1_idao_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_lazchain_idao_v1_idao_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_lazchain_idao_v1_idao_proto_goTypes = []any{
 	(VoteOption)(0),                 // 0: lazchain.idao.v1.VoteOption
 	(*MsgCreate)(nil),               // 1: lazchain.idao.v1.MsgCreate
 	(*MsgPropose)(nil),              // 2: lazchain.idao.v1.MsgPropose
 	(*Action)(nil),                  // 3: lazchain.idao.v1.Action
-	(*AddMember)(nil),               // 4: lazchain.idao.v1.AddMember
-	(*RemoveMember)(nil),            // 5: lazchain.idao.v1.RemoveMember
-	(*SetMember)(nil),               // 6: lazchain.idao.v1.SetMember
-	(*SetPolicy)(nil),               // 7: lazchain.idao.v1.SetPolicy
-	(*SpendTreasury)(nil),           // 8: lazchain.idao.v1.SpendTreasury
-	(*OfferAgreement)(nil),          // 9: lazchain.idao.v1.OfferAgreement
-	(*AcceptAgreement)(nil),         // 10: lazchain.idao.v1.AcceptAgreement
-	(*AgreementTerms)(nil),          // 11: lazchain.idao.v1.AgreementTerms
-	(*MsgVote)(nil),                 // 12: lazchain.idao.v1.MsgVote
-	(*Proposal)(nil),                // 13: lazchain.idao.v1.Proposal
-	(*Member)(nil),                  // 14: lazchain.idao.v1.Member
-	(*Vote)(nil),                    // 15: lazchain.idao.v1.Vote
-	(*Agreement)(nil),               // 16: lazchain.idao.v1.Agreement
-	(*IDAO)(nil),                    // 17: lazchain.idao.v1.IDAO
-	(*PolicyValue)(nil),             // 18: lazchain.idao.v1.PolicyValue
-	(*QueryIDAOResponse)(nil),       // 19: lazchain.idao.v1.QueryIDAOResponse
-	(*QueryIDAOsResponse)(nil),      // 20: lazchain.idao.v1.QueryIDAOsResponse
-	(*QueryMembersResponse)(nil),    // 21: lazchain.idao.v1.QueryMembersResponse
-	(*QueryProposalsResponse)(nil),  // 22: lazchain.idao.v1.QueryProposalsResponse
-	(*QueryProposalResponse)(nil),   // 23: lazchain.idao.v1.QueryProposalResponse
-	(*QueryAgreementsResponse)(nil), // 24: lazchain.idao.v1.QueryAgreementsResponse
+	(*BondTreasury)(nil),            // 4: lazchain.idao.v1.BondTreasury
+	(*AddMember)(nil),               // 5: lazchain.idao.v1.AddMember
+	(*RemoveMember)(nil),            // 6: lazchain.idao.v1.RemoveMember
+	(*SetMember)(nil),               // 7: lazchain.idao.v1.SetMember
+	(*SetPolicy)(nil),               // 8: lazchain.idao.v1.SetPolicy
+	(*SpendTreasury)(nil),           // 9: lazchain.idao.v1.SpendTreasury
+	(*OfferAgreement)(nil),          // 10: lazchain.idao.v1.OfferAgreement
+	(*AcceptAgreement)(nil),         // 11: lazchain.idao.v1.AcceptAgreement
+	(*AgreementTerms)(nil),          // 12: lazchain.idao.v1.AgreementTerms
+	(*MsgVote)(nil),                 // 13: lazchain.idao.v1.MsgVote
+	(*Proposal)(nil),                // 14: lazchain.idao.v1.Proposal
+	(*Member)(nil),                  // 15: lazchain.idao.v1.Member
+	(*Vote)(nil),                    // 16: lazchain.idao.v1.Vote
+	(*Agreement)(nil),               // 17: lazchain.idao.v1.Agreement
+	(*IDAO)(nil),                    // 18: lazchain.idao.v1.IDAO
+	(*PolicyValue)(nil),             // 19: lazchain.idao.v1.PolicyValue
+	(*QueryIDAOResponse)(nil),       // 20: lazchain.idao.v1.QueryIDAOResponse
+	(*QueryIDAOsResponse)(nil),      // 21: lazchain.idao.v1.QueryIDAOsResponse
+	(*QueryMembersResponse)(nil),    // 22: lazchain.idao.v1.QueryMembersResponse
+	(*QueryProposalsResponse)(nil),  // 23: lazchain.idao.v1.QueryProposalsResponse
+	(*QueryProposalResponse)(nil),   // 24: lazchain.idao.v1.QueryProposalResponse
+	(*QueryAgreementsResponse)(nil), // 25: lazchain.idao.v1.QueryAgreementsResponse
 }
 var file_lazchain_idao_v1_idao_proto_depIdxs = []int32{
 	3,  // 0: lazchain.idao.v1.MsgPropose.actions:type_name -> lazchain.idao.v1.Action
-	4,  // 1: lazchain.idao.v1.Action.add_member:type_name -> lazchain.idao.v1.AddMember
-	5,  // 2: lazchain.idao.v1.Action.remove_member:type_name -> lazchain.idao.v1.RemoveMember
-	6,  // 3: lazchain.idao.v1.Action.set_member:type_name -> lazchain.idao.v1.SetMember
-	7,  // 4: lazchain.idao.v1.Action.set_policy:type_name -> lazchain.idao.v1.SetPolicy
-	8,  // 5: lazchain.idao.v1.Action.spend_treasury:type_name -> lazchain.idao.v1.SpendTreasury
-	9,  // 6: lazchain.idao.v1.Action.offer_agreement:type_name -> lazchain.idao.v1.OfferAgreement
-	10, // 7: lazchain.idao.v1.Action.accept_agreement:type_name -> lazchain.idao.v1.AcceptAgreement
-	11, // 8: lazchain.idao.v1.OfferAgreement.terms:type_name -> lazchain.idao.v1.AgreementTerms
-	0,  // 9: lazchain.idao.v1.MsgVote.option:type_name -> lazchain.idao.v1.VoteOption
-	3,  // 10: lazchain.idao.v1.Proposal.actions:type_name -> lazchain.idao.v1.Action
-	0,  // 11: lazchain.idao.v1.Vote.option:type_name -> lazchain.idao.v1.VoteOption
-	11, // 12: lazchain.idao.v1.Agreement.terms:type_name -> lazchain.idao.v1.AgreementTerms
-	17, // 13: lazchain.idao.v1.QueryIDAOResponse.idao:type_name -> lazchain.idao.v1.IDAO
-	18, // 14: lazchain.idao.v1.QueryIDAOResponse.policies:type_name -> lazchain.idao.v1.PolicyValue
-	17, // 15: lazchain.idao.v1.QueryIDAOsResponse.idaos:type_name -> lazchain.idao.v1.IDAO
-	14, // 16: lazchain.idao.v1.QueryMembersResponse.members:type_name -> lazchain.idao.v1.Member
-	13, // 17: lazchain.idao.v1.QueryProposalsResponse.proposals:type_name -> lazchain.idao.v1.Proposal
-	13, // 18: lazchain.idao.v1.QueryProposalResponse.proposal:type_name -> lazchain.idao.v1.Proposal
-	15, // 19: lazchain.idao.v1.QueryProposalResponse.votes:type_name -> lazchain.idao.v1.Vote
-	16, // 20: lazchain.idao.v1.QueryAgreementsResponse.agreements:type_name -> lazchain.idao.v1.Agreement
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	5,  // 1: lazchain.idao.v1.Action.add_member:type_name -> lazchain.idao.v1.AddMember
+	6,  // 2: lazchain.idao.v1.Action.remove_member:type_name -> lazchain.idao.v1.RemoveMember
+	7,  // 3: lazchain.idao.v1.Action.set_member:type_name -> lazchain.idao.v1.SetMember
+	8,  // 4: lazchain.idao.v1.Action.set_policy:type_name -> lazchain.idao.v1.SetPolicy
+	9,  // 5: lazchain.idao.v1.Action.spend_treasury:type_name -> lazchain.idao.v1.SpendTreasury
+	10, // 6: lazchain.idao.v1.Action.offer_agreement:type_name -> lazchain.idao.v1.OfferAgreement
+	11, // 7: lazchain.idao.v1.Action.accept_agreement:type_name -> lazchain.idao.v1.AcceptAgreement
+	4,  // 8: lazchain.idao.v1.Action.bond_treasury:type_name -> lazchain.idao.v1.BondTreasury
+	12, // 9: lazchain.idao.v1.OfferAgreement.terms:type_name -> lazchain.idao.v1.AgreementTerms
+	0,  // 10: lazchain.idao.v1.MsgVote.option:type_name -> lazchain.idao.v1.VoteOption
+	3,  // 11: lazchain.idao.v1.Proposal.actions:type_name -> lazchain.idao.v1.Action
+	0,  // 12: lazchain.idao.v1.Vote.option:type_name -> lazchain.idao.v1.VoteOption
+	12, // 13: lazchain.idao.v1.Agreement.terms:type_name -> lazchain.idao.v1.AgreementTerms
+	18, // 14: lazchain.idao.v1.QueryIDAOResponse.idao:type_name -> lazchain.idao.v1.IDAO
+	19, // 15: lazchain.idao.v1.QueryIDAOResponse.policies:type_name -> lazchain.idao.v1.PolicyValue
+	18, // 16: lazchain.idao.v1.QueryIDAOsResponse.idaos:type_name -> lazchain.idao.v1.IDAO
+	15, // 17: lazchain.idao.v1.QueryMembersResponse.members:type_name -> lazchain.idao.v1.Member
+	14, // 18: lazchain.idao.v1.QueryProposalsResponse.proposals:type_name -> lazchain.idao.v1.Proposal
+	14, // 19: lazchain.idao.v1.QueryProposalResponse.proposal:type_name -> lazchain.idao.v1.Proposal
+	16, // 20: lazchain.idao.v1.QueryProposalResponse.votes:type_name -> lazchain.idao.v1.Vote
+	17, // 21: lazchain.idao.v1.QueryAgreementsResponse.agreements:type_name -> lazchain.idao.v1.Agreement
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_lazchain_idao_v1_idao_proto_init() }
@@ -2092,6 +2169,7 @@ func file_lazchain_idao_v1_idao_proto_init() {
 		(*Action_SpendTreasury)(nil),
 		(*Action_OfferAgreement)(nil),
 		(*Action_AcceptAgreement)(nil),
+		(*Action_BondTreasury)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2099,7 +2177,7 @@ func file_lazchain_idao_v1_idao_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lazchain_idao_v1_idao_proto_rawDesc), len(file_lazchain_idao_v1_idao_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -101,6 +101,14 @@ type ClassKeeper interface {
 type Keeper struct {
 	Bank    BankKeeper
 	Classes ClassKeeper
+	// Staking, when set, lets a proposal bond the treasury to a validator
+	// iDAO (the bond_treasury action).
+	Staking StakingKeeper
+}
+
+// StakingKeeper is what idao needs of the staking module.
+type StakingKeeper interface {
+	Delegate(ctx *chain.Context, delegator tx.Address, validator uint64, amount uint64) error
 }
 
 // TreasuryAddress is the account of iDAO id's treasury, which no key
