@@ -247,6 +247,16 @@ func (d openAPIDoc) checkShape(t *testing.T, name string, body []byte) {
 	}
 }
 
+// blobRoutes are the blob store's routes (blob.Register), which the API
+// mounts beside its own when Options.Blobs is set, as a node does; the
+// OpenAPI document describes them too.
+var blobRoutes = []api.Route{
+	{Method: "PUT", Pattern: "/v1/blobs/{sha256}"},
+	{Method: "GET", Pattern: "/v1/blobs/{sha256}"},
+	{Method: "HEAD", Pattern: "/v1/blobs/{sha256}"},
+	{Method: "DELETE", Pattern: "/v1/blobs/{sha256}"},
+}
+
 func sendMsgs(to tx.Address, amount uint64) []proto.Message {
 	return []proto.Message{client.SendMsg(alice.Address(), to, amount)}
 }
@@ -734,7 +744,7 @@ func TestAPI(t *testing.T) {
 			}
 		}
 		served := map[string]bool{}
-		for _, rt := range api.Routes() {
+		for _, rt := range append(api.Routes(), blobRoutes...) {
 			served[rt.Method+" "+rt.OpenAPIPath()] = true
 		}
 		for k := range served {
@@ -752,8 +762,8 @@ func TestAPI(t *testing.T) {
 
 	t.Run("every route is served", func(t *testing.T) {
 		fill := strings.NewReplacer("{address}", alice.Address().String(), "{hash}", strings.Repeat("0", 64),
-			"{height}", "1", "{key...}", "bank/supply", "{$}", "")
-		for _, rt := range api.Routes() {
+			"{height}", "1", "{key...}", "bank/supply", "{$}", "", "{sha256}", strings.Repeat("0", 64))
+		for _, rt := range append(api.Routes(), blobRoutes...) {
 			r := do(t, rt.Method, base+fill.Replace(rt.Pattern), "application/octet-stream", nil)
 			if r.status == http.StatusMethodNotAllowed || (r.status == http.StatusNotFound && strings.Contains(string(r.body), "no route")) {
 				t.Errorf("%s %s is listed by Routes but not served: %d %s", rt.Method, rt.Pattern, r.status, r.body)

@@ -9,7 +9,9 @@ import (
 
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
+	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/dat"
+	"github.com/lazchain/lazchain/x/flow"
 	"github.com/lazchain/lazchain/x/idao"
 )
 
@@ -39,6 +41,27 @@ type dashboardData struct {
 	Classes     []dashboardClass
 	MoreClasses bool
 	ClassesErr  string
+	// Pools are the first data pools; Workers the first enclave workers,
+	// and DevAttestation whether the chain admits simulated enclaves.
+	Pools          []dashboardPool
+	MorePools      bool
+	PoolsErr       string
+	Workers        []dashboardWorker
+	MoreWorkers    bool
+	DevAttestation bool
+	WorkersErr     string
+}
+
+// dashboardPool is a data pool as the dashboard lists it.
+type dashboardPool struct {
+	*flow.Pool
+	Fee string
+}
+
+// dashboardWorker is an enclave worker as the dashboard lists it.
+type dashboardWorker struct {
+	*compute.Worker
+	Bond string
 }
 
 // dashboardClass is a DAT class as the dashboard lists it.
@@ -47,7 +70,8 @@ type dashboardClass struct {
 	Revenue string
 }
 
-// dashboardListLimit is how many iDAOs and classes the dashboard lists.
+// dashboardListLimit is how many iDAOs, classes, pools and workers the
+// dashboard lists.
 const dashboardListLimit = 20
 
 type dashboardAccount struct {
@@ -98,6 +122,29 @@ func (s *server) dashboard(w http.ResponseWriter, r *http.Request) {
 			d.Classes = append(d.Classes, dashboardClass{Class: c, Revenue: describeAmount(c.Revenue)})
 		}
 		d.MoreClasses = list.Next != 0
+	}
+	if list, err := s.c.Pools(ctx, 0, dashboardListLimit+1, 0); err != nil {
+		d.PoolsErr = err.Error()
+	} else {
+		for i, p := range list.Pools {
+			if i == dashboardListLimit {
+				d.MorePools = true
+				break
+			}
+			d.Pools = append(d.Pools, dashboardPool{Pool: p, Fee: describeAmount(p.VerifierFee)})
+		}
+	}
+	if list, err := s.c.Workers(ctx, 0, 0); err != nil {
+		d.WorkersErr = err.Error()
+	} else {
+		d.DevAttestation = list.DevAttestation
+		for i, w := range list.Workers {
+			if i == dashboardListLimit {
+				d.MoreWorkers = true
+				break
+			}
+			d.Workers = append(d.Workers, dashboardWorker{Worker: w, Bond: describeAmount(w.Bond)})
+		}
 	}
 	var buf bytes.Buffer
 	if err := dashboardTmpl.Execute(&buf, d); err != nil {

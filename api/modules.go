@@ -12,7 +12,9 @@ import (
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/tx"
+	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/dat"
+	"github.com/lazchain/lazchain/x/flow"
 	"github.com/lazchain/lazchain/x/idao"
 )
 
@@ -29,11 +31,12 @@ func protoAnswer(m proto.Message, err error) (any, error) {
 	return json.RawMessage(bz), nil
 }
 
-// moduleNotFound turns a module's "no such iDAO/proposal/class/token" into
-// a 404; other errors go on to classify.
+// moduleNotFound turns a module's "no such iDAO/proposal/class/token/
+// pool/contribution/worker" into a 404; other errors go on to classify.
 func moduleNotFound(err error) error {
 	var qe *client.QueryError
-	if errors.As(err, &qe) && (errors.Is(qe, idao.ErrNotFound) || errors.Is(qe, dat.ErrNotFound)) {
+	if errors.As(err, &qe) && (errors.Is(qe, idao.ErrNotFound) || errors.Is(qe, dat.ErrNotFound) ||
+		errors.Is(qe, flow.ErrNotFound) || errors.Is(qe, compute.ErrNotFound)) {
 		return &apiError{Message: qe.Error(), Codespace: qe.Codespace, Code: qe.Code, status: http.StatusNotFound}
 	}
 	return err

@@ -173,6 +173,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.FinalizeBlockRequest) (
 	}
 	hash := a.tree.WorkingHash()
 	a.metrics.observeBlock(req.Height, req.Time, a.lastBlockTime, len(req.Txs), time.Since(start))
+	a.observeStaking(blockCtx)
 	a.pendingHeight = req.Height
 	a.lastBlockTime = req.Time
 	a.log.Debug("finalized block", "height", req.Height, "txs", len(req.Txs), "failed", failed, "app_hash", fmt.Sprintf("%X", hash))
@@ -246,6 +247,7 @@ func (a *App) Commit(context.Context, *abci.CommitRequest) (*abci.CommitResponse
 		}
 	}
 	a.resetCheckState()
+	a.snapshotAfterCommit(version)
 	a.metrics.observeCommit(time.Since(start), a.tree.Latest().Size())
 	a.log.Debug("committed", "height", version, "app_hash", fmt.Sprintf("%X", hash))
 	return &abci.CommitResponse{}, nil

@@ -1,9 +1,23 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/enclave"
+	"github.com/lazchain/lazchain/internal/datasets"
+	"github.com/lazchain/lazchain/node"
+	"github.com/lazchain/lazchain/worker"
+	"github.com/lazchain/lazchain/x/compute"
+	"github.com/lazchain/lazchain/x/flow"
 
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/bank"
@@ -16,6 +30,8 @@ import (
 const (
 	demoIDAOName  = "demo-data-pool"
 	demoClassName = "iris flowers (demo)"
+	// demoComputeName is the iDAO whose dev-enclave worker the devnet runs.
+	demoComputeName = "demo-compute"
 	// demoTreasury is what the demo iDAO's treasury holds at genesis.
 	demoTreasury = 10_000 * tx.UnitsPerLAZ
 )
@@ -26,7 +42,7 @@ const demoDataset = "lazchain devnet demo: the iris dataset (150 flowers, 4 feat
 
 // devnetDemo is the genesis of the demo: alice creates the iDAO, bob joins
 // it as a data provider; both hold tokens of its class.
-func devnetDemo(alice, bob tx.Address) (map[string]json.RawMessage, bank.Balance, error) {
+func devnetDemo(alice, bob, carol tx.Address) (map[string]json.RawMessage, bank.Balance, error) {
 	ig := idao.Genesis{IDAOs: []idao.GenesisIDAO{{
 		Name:        demoIDAOName,
 		Description: "A demo data-pool iDAO seeded by lazchain devnet.",
@@ -37,6 +53,14 @@ func devnetDemo(alice, bob tx.Address) (map[string]json.RawMessage, bank.Balance
 			{Address: bob.String(), Roles: []string{idao.RoleDataProvider}, Weight: 1},
 		},
 		Policies: map[string]string{"voting_period": "20"},
+	}, {
+		Name:        demoComputeName,
+		Description: "A demo compute-provider iDAO: carol runs its dev-enclave worker.",
+		Creator:     alice.String(),
+		Members: []idao.GenesisMember{
+			{Address: alice.String(), Roles: []string{idao.RoleAdmin}, Weight: 1},
+			{Address: carol.String(), Roles: []string{idao.RoleComputeProvider}, Weight: 1},
+		},
 	}}}
 	sum := sha256.Sum256([]byte(demoDataset))
 	dg := dat.Genesis{Classes: []dat.GenesisClass{{
@@ -56,6 +80,111 @@ func devnetDemo(alice, bob tx.Address) (map[string]json.RawMessage, bank.Balance
 	if err != nil {
 		return nil, bank.Balance{}, err
 	}
+	params, err := chain.EncodeJSON(enclave.DevComputeParams())
+	if err != nil {
+		return nil, bank.Balance{}, err
+	}
+	cb, err := json.Marshal(compute.Genesis{Params: params})
+	if err != nil {
+		return nil, bank.Balance{}, err
+	}
 	treasury := bank.Balance{Address: idao.TreasuryAddress(1), Amount: tx.FormatBaseUnits(demoTreasury)}
-	return map[string]json.RawMessage{idao.Name: ib, dat.Name: db}, treasury, nil
+	return map[string]json.RawMessage{idao.Name: ib, dat.Name: db, compute.Name: cb}, treasury, nil
 }
+
+// The devnet's data pool demo: one dev-enclave worker (operated by carol
+// for iDAO 2) runs in the devnet's process, and alice's iDAO 1 has a pool
+// of iris records whose validation set is sealed to it.
+const (
+	demoPoolName   = "iris (demo)"
+	demoWorkerBond = 100 * tx.UnitsPerLAZ
+	demoPoolFee    = tx.UnitsPerLAZ / 10
+)
+
+// devnetFlow is what the devnet's data pool demo is running.
+type devnetFlow struct {
+	Worker uint64 `json:"worker"`
+	Pool   uint64 `json:"pool"`
+	// Sample is a file of iris records not in the validation set, ready to
+	// contribute.
+	Sample string `json:"sample_file"`
+	// DevEnclave is always true: the worker is simulated.
+	DevEnclave bool `json:"dev_enclave"`
+}
+
+// startDevnetFlow starts the devnet's worker (registering it the first
+// time; its dev keys are kept in the home) and creates the demo pool if
+// there is none yet.
+func startDevnetFlow(ctx context.Context, n *node.Node, log *slog.Logger) (*devnetFlow, error) {
+	alice, carol := tx.DeterministicKey("devnet/alice"), tx.DeterministicKey("devnet/carol")
+	e, err := enclave.OpenDev(filepath.Join(n.Home, "config", "dev_enclave_keys"))
+	if err != nil {
+		return nil, err
+	}
+	c := n.Client
+	w := worker.New(worker.Config{
+		Client: c, Blobs: n.Blobs, Enclave: e, Operator: carol, IDAO: 2, Bond: demoWorkerBond,
+		Log: log.With("module", "worker", "dev_enclave", true),
+	})
+	ws, err := c.Workers(ctx, 2, 0)
+	if err != nil {
+		return nil, err
+	}
+	hpke := hex.EncodeToString(e.HPKEPublicKey())
+	for _, x := range ws.Workers {
+		if x.HpkePublicKey == hpke {
+			w.Use(x.Id)
+		}
+	}
+	if w.ID() == 0 {
+		if _, err := w.Register(ctx); err != nil {
+			return nil, err
+		}
+	}
+	go w.Run(ctx)
+	out := &devnetFlow{Worker: w.ID(), DevEnclave: true, Sample: filepath.Join(n.Home, "demo", "iris-contribution.jsonl")}
+	var sample, validation [][]byte
+	for i, l := range datasets.Lines(datasets.Iris) {
+		switch i % 5 {
+		case 0:
+			validation = append(validation, l)
+		case 1:
+			sample = append(sample, l)
+		}
+	}
+	if err := os.MkdirAll(filepath.Dir(out.Sample), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(out.Sample, datasets.Join(sample), 0o644); err != nil {
+		return nil, err
+	}
+	pools, err := c.Pools(ctx, 0, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(pools.Pools) > 0 {
+		out.Pool = pools.Pools[0].Id
+		return out, nil
+	}
+	checked, refused, err := c.CheckWorkers(ctx, 2)
+	if err != nil {
+		return nil, err
+	}
+	if len(checked) == 0 {
+		return nil, fmt.Errorf("the devnet's worker %d did not pass the attestation check: %v", w.ID(), refused)
+	}
+	data := datasets.Join(validation)
+	out.Pool, err = c.CreatePoolWithValidation(ctx, alice, &flow.MsgCreatePool{
+		Idao: 1, Name: demoPoolName, Kind: "tabular", Schema: demoIrisSchema,
+		Weights: &flow.Weights{ValidityBps: 2000, UniquenessBps: 2000, ValueBps: 6000},
+		KnnK:    5, QuorumK: 1, ThresholdT: 1, ProofPolicy: "tee", DeadlineBlocks: 120,
+		VerifierFee: tx.FormatBaseUnits(demoPoolFee), Terms: &flow.DATTerms{UsageValue: 1000, SharePerPpm: 1},
+		ComputeIdao: 2, MinScorePpm: 10_000,
+	}, bytes.NewReader(data), int64(len(data)), checked, n.Blobs, "", nil)
+	return out, err
+}
+
+// demoIrisSchema is the demo pool's record schema.
+const demoIrisSchema = `{"type":"object","required":["features","label"],"additionalProperties":false,
+"properties":{"features":{"type":"array","minItems":4,"maxItems":4,"items":{"type":"number","minimum":0,"maximum":10}},
+"label":{"type":"integer","minimum":0,"maximum":2}}}`

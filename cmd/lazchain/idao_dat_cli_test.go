@@ -716,7 +716,7 @@ func TestDevnetDemo(t *testing.T) {
 	pc.SetOut(&out)
 	pc.SetContext(ctx)
 	accounts := []api.TestAccount{{Name: "alice", Address: alice}, {Name: "bob", Address: bob}}
-	if err := printDevnet(pc, n, accounts); err != nil {
+	if err := printDevnet(pc, n, accounts, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`iDAO 1 "demo-data-pool" (alice admin, bob data provider, 10000 LAZ in its treasury)`,

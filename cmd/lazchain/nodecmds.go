@@ -143,6 +143,7 @@ type devnetInfo struct {
 	API      string        `json:"api"`
 	TestKeys []devnetKeyJS `json:"test_keys"`
 	Warning  string        `json:"warning"`
+	Flow     *devnetFlow   `json:"data_pool_demo,omitempty"`
 }
 
 type devnetKeyJS struct {
@@ -192,7 +193,12 @@ they are for this devnet only.`,
 				n.Stop()
 				return err
 			}
-			if err := printDevnet(cmd, n, accounts); err != nil {
+			fl, err := startDevnetFlow(cmd.Context(), n, n.Log)
+			if err != nil {
+				n.Stop()
+				return fmt.Errorf("devnet data pool demo: %w", err)
+			}
+			if err := printDevnet(cmd, n, accounts, fl); err != nil {
 				n.Stop()
 				return err
 			}
@@ -238,7 +244,7 @@ func prepareDevnetHome(cmd *cobra.Command, home, chainID string, reset bool, blo
 		keys[i] = tx.DeterministicKey("devnet/" + name)
 		balances = append(balances, bank.Balance{Address: keys[i].Address(), Amount: tx.FormatBaseUnits(devnetFunds)})
 	}
-	sections, treasury, err := devnetDemo(keys[0].Address(), keys[1].Address())
+	sections, treasury, err := devnetDemo(keys[0].Address(), keys[1].Address(), keys[2].Address())
 	if err != nil {
 		return err
 	}
@@ -261,11 +267,11 @@ func prepareDevnetHome(cmd *cobra.Command, home, chainID string, reset bool, blo
 	return nil
 }
 
-func printDevnet(cmd *cobra.Command, n *node.Node, accounts []api.TestAccount) error {
+func printDevnet(cmd *cobra.Command, n *node.Node, accounts []api.TestAccount, fl *devnetFlow) error {
 	ctx := cmd.Context()
 	info := devnetInfo{
 		ChainID: n.App.ChainID(), Home: n.Home, Height: n.App.Tree().Version(),
-		RPC: n.RPCURL(), API: n.APIURL(), Warning: keyring.TestOnlyWarning,
+		RPC: n.RPCURL(), API: n.APIURL(), Warning: keyring.TestOnlyWarning, Flow: fl,
 	}
 	for _, a := range accounts {
 		bal, _, err := n.Client.Balance(ctx, a.Address, 0)
@@ -305,6 +311,16 @@ func printDevnet(cmd *cobra.Command, n *node.Node, accounts []api.TestAccount) e
 	fmt.Fprintf(w, "       lazchain tx dat settle-revenue 1 100laz --from carol%s%s\n", home, node)
 	fmt.Fprintf(w, "       lazchain query dat pending --owner bob%s%s\n", home, node)
 	fmt.Fprintf(w, "       lazchain tx dat claim-all --from bob%s%s\n", home, node)
+	if fl != nil {
+		api := ""
+		if info.API != "http://127.0.0.1:8080" {
+			api = " --api " + info.API
+		}
+		fmt.Fprintf(w, "\nData:  pool %d %q in iDAO 1, verified by worker %d of iDAO 2 %q (carol)\n", fl.Pool, demoPoolName, fl.Worker, demoComputeName)
+		fmt.Fprintf(w, "       WARNING: worker %d is a DEV ENCLAVE, simulated, not a real TEE (its attestations use go-sev-guest's test-only roots)\n", fl.Worker)
+		fmt.Fprintf(w, "       lazchain data contribute --pool %d --file %s --from bob%s%s%s\n", fl.Pool, fl.Sample, home, node, api)
+		fmt.Fprintf(w, "       lazchain data status 1%s%s\n", home, node)
+	}
 	fmt.Fprintf(w, "Stop:  Ctrl-C (the chain is kept; run `lazchain devnet` again to go on, --reset to start over)\n\n")
 	return nil
 }

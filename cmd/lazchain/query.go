@@ -4,8 +4,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -62,7 +64,7 @@ home's keyring works too. --height reads an earlier committed state (0: latest).
 		},
 		newBalancesCmd(),
 	)
-	cmd.AddCommand(bankCmd, newQueryIDAOCmd(), newQueryDATCmd(), newAccountCmd(), newTxQueryCmd(), newBlockCmd(), newProofCmd(), newParamsCmd())
+	cmd.AddCommand(bankCmd, newQueryIDAOCmd(), newQueryDATCmd(), newQueryFlowCmd(), newQueryComputeCmd(), newQueryStakingCmd(), newAccountCmd(), newTxQueryCmd(), newBlockCmd(), newProofCmd(), newParamsCmd())
 	return cmd
 }
 
@@ -188,7 +190,10 @@ func newBlockCmd() *cobra.Command {
 }
 
 func newProofCmd() *cobra.Command {
-	return &cobra.Command{
+	var lightMode bool
+	var lo client.LightOptions
+	var trustHash string
+	cmd := &cobra.Command{
 		Use:   "proof KEY",
 		Short: "A state value with its ICS23 proof, verified here against a signed header",
 		Long: `Read one state key with a Merkle proof and verify it on this machine: the
@@ -196,8 +201,16 @@ header that commits to the state must be signed by more than 2/3 of its
 validators, and the ICS23 proof must lead from the key and value (or the
 key's absence) to the header's app hash.
 
+Without --light, the validator set is the one the node reports for that
+height. With --light, CometBFT's light client verifies the header from a
+trusted header instead (--trust-height/--trust-hash; without a hash the
+header at --trust-height is trusted on first use, and the output says so),
+following validator-set changes by signatures alone and cross-checking
+--witness nodes, so the node is trusted for nothing. Verified headers are
+kept under HOME/light, so later proofs start from the newest one.
+
 KEY is one of: ` + client.StateKeyForms,
-		Example: "  lazchain query proof bank/balance/0x3f5CE5FBFe3E9af3971dD833D26bA9b5C936f0bE\n  lazchain query proof bank/supply --height 10",
+		Example: "  lazchain query proof bank/balance/0x3f5CE5FBFe3E9af3971dD833D26bA9b5C936f0bE\n  lazchain query proof bank/supply --height 10\n  lazchain query proof bank/supply --light --trust-height 1 --trust-hash 5E0F…  --witness tcp://127.0.0.1:26757",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key, err := parseProofKey(cmd, args[0])
@@ -208,7 +221,22 @@ KEY is one of: ` + client.StateKeyForms,
 			if err != nil {
 				return err
 			}
-			pv, err := c.Prove(cmd.Context(), key.Key, heightFlag(cmd))
+			var pv *client.ProvenValue
+			var li *client.LightInfo
+			if lightMode {
+				if trustHash != "" {
+					if lo.TrustHash, err = hex.DecodeString(trustHash); err != nil || len(lo.TrustHash) != 32 {
+						return fmt.Errorf("--trust-hash %q: want the 64 hex digits of a block hash", trustHash)
+					}
+				}
+				lo.Primary, _ = cmd.Flags().GetString(flagNode)
+				if lo.StoreDir == "" {
+					lo.StoreDir = filepath.Join(homeFlag(cmd), "light")
+				}
+				pv, li, err = c.ProveLight(cmd.Context(), key.Key, heightFlag(cmd), lo)
+			} else {
+				pv, err = c.Prove(cmd.Context(), key.Key, heightFlag(cmd))
+			}
 			if err != nil {
 				return err
 			}
@@ -218,7 +246,17 @@ KEY is one of: ` + client.StateKeyForms,
 				"app_hash": strings.ToUpper(hex.EncodeToString(pv.AppHash)), "signed_power": pv.SignedPower,
 				"total_power": pv.TotalPower, "proof": hex.EncodeToString(pv.Proof), "verified": true,
 			}
+			if li != nil {
+				out["light_client"] = li
+			}
 			return emit(cmd, out, func(w io.Writer) {
+				if li != nil {
+					tofu := ""
+					if li.TrustedOnFirstUse {
+						tofu = " (trusted on first use: pin it with --trust-hash)"
+					}
+					fmt.Fprintf(w, "light   verified by CometBFT's light client from header %d %s%s, %d witnesses\n", li.TrustedHeight, li.TrustedHash, tofu, li.Witnesses)
+				}
 				what := "membership"
 				if pv.Value == nil {
 					what = "absence"
@@ -228,6 +266,13 @@ KEY is one of: ` + client.StateKeyForms,
 			})
 		},
 	}
+	cmd.Flags().BoolVar(&lightMode, "light", false, "verify the header with CometBFT's light client from a trusted header")
+	cmd.Flags().Int64Var(&lo.TrustHeight, "trust-height", 1, "with --light: height of the trusted header")
+	cmd.Flags().StringVar(&trustHash, "trust-hash", "", "with --light: hash of the trusted header (hex); empty trusts it on first use")
+	cmd.Flags().StringSliceVar(&lo.Witnesses, "witness", nil, "with --light: RPC address of a witness node (repeatable)")
+	cmd.Flags().DurationVar(&lo.TrustPeriod, "trust-period", 14*24*time.Hour, "with --light: how long a trusted header may be used")
+	cmd.Flags().StringVar(&lo.StoreDir, "light-store", "", "with --light: where verified headers are kept (default HOME/light)")
+	return cmd
 }
 
 // parseProofKey reads KEY, letting a key name stand for an address.

@@ -73,6 +73,9 @@ Every command takes --home (the node's directory, default $LAZCHAIN_HOME or
 		newQueryCmd(),
 		newStatusCmd(),
 		newBenchCmd(),
+		newWorkerCmd(),
+		newTestnetCmd(),
+		newDataCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lazchain/lazchain/blob"
+	"github.com/lazchain/lazchain/client"
+	"github.com/lazchain/lazchain/enclave"
+	"github.com/lazchain/lazchain/tx"
+	"github.com/lazchain/lazchain/worker"
+	"github.com/lazchain/lazchain/x/compute"
+)
+
+func newWorkerCmd() *cobra.Command {
+	var dev bool
+	var from, bond, apiURL, endpoint string
+	var idaoID uint64
+	var poll time.Duration
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run an enclave worker that verifies and scores contributions",
+		Long: `Run an enclave worker against a node: it attests its enclave, registers
+under a compute-provider iDAO (posting --bond from the --from account, which
+must hold the iDAO's compute_provider role), then follows the chain: it
+loads the validation sets granted to it, scores the contributions the chain
+assigns it (Proof of Data Value: validity, uniqueness, KNN-Shapley value)
+inside the enclave, and posts each result signed by its enclave key.
+
+The enclave's keys live only in memory: every start is a new worker with a
+new registration. Workers this operator registered before and that have no
+open job are retired first, and their bonds returned.
+
+--dev-enclave runs a simulated enclave whose attestations are real-format
+SEV-SNP reports signed by go-sev-guest's test-only certificate chain. A
+chain accepts them only if its genesis enables dev attestation, and says so
+everywhere. This build has no driver for real SEV-SNP or TDX hardware.`,
+		Example: `  lazchain worker --dev-enclave --from carol --idao 2 --bond 100laz
+  lazchain worker --dev-enclave --from carol --idao 2 --bond 100laz --node tcp://10.0.0.5:26657 --api http://10.0.0.5:8080`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !dev {
+				return errors.New("no SEV-SNP or TDX device driver in this build: run with --dev-enclave against a chain whose genesis enables dev attestation")
+			}
+			if from == "" || idaoID == 0 {
+				return errors.New("--from (the operator key) and --idao (the compute-provider iDAO) are required")
+			}
+			amount, err := parseLAZ("--bond", bond)
+			if err != nil {
+				return err
+			}
+			s, _, err := signer(cmd, from)
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			c, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			e, err := enclave.NewDev()
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)).With("dev_enclave", true)
+			log.Warn("DEV ENCLAVE: simulated, not a real TEE; attestations are signed by go-sev-guest's test-only chain")
+			w := worker.New(worker.Config{
+				Client: c, Blobs: blob.NewClient(apiURL, nil), Enclave: e, Operator: s, IDAO: idaoID,
+				Bond: amount, Endpoint: endpoint, Poll: poll, Log: log,
+			})
+			return runWorker(cmd.Context(), c, s, w, log)
+		},
+	}
+	cmd.Flags().BoolVar(&dev, "dev-enclave", false, "run a simulated enclave (test-only attestation roots; dev chains only)")
+	cmd.Flags().StringVar(&from, "from", "", "operator key: signs the worker's txs and pays its bond (required)")
+	cmd.Flags().Uint64Var(&idaoID, "idao", 0, "compute-provider iDAO the worker registers under (required)")
+	cmd.Flags().StringVar(&bond, "bond", "10laz", "bond to post, e.g. 100laz")
+	cmd.Flags().StringVar(&apiURL, "api", "http://127.0.0.1:8080", "node API URL serving the blob store")
+	cmd.Flags().StringVar(&endpoint, "endpoint", "", "public URL of this worker, recorded on chain (optional)")
+	cmd.Flags().DurationVar(&poll, "poll", time.Second, "how often to look at the chain")
+	return cmd
+}
+
+// runWorker retires the operator's idle earlier workers, registers w and
+// runs it until ctx ends.
+func runWorker(ctx context.Context, c *client.Client, op tx.Signer, w *worker.Worker, log *slog.Logger) error {
+	if err := retireIdle(ctx, c, op, log); err != nil {
+		return err
+	}
+	id, err := w.Register(ctx)
+	if err != nil {
+		return err
+	}
+	log.Info("worker running", "worker", id, "operator", op.Address())
+	return w.Run(ctx)
+}
+
+// retireIdle retires the operator's active workers that have no open job:
+// their enclave keys died with their process.
+func retireIdle(ctx context.Context, c *client.Client, op tx.Signer, log *slog.Logger) error {
+	ws, err := c.Workers(ctx, 0, 0)
+	if err != nil {
+		return err
+	}
+	var msgs []proto.Message
+	for _, w := range ws.Workers {
+		if w.Operator == op.Address().String() && w.Status != compute.StatusRetired && w.OpenJobs == 0 {
+			msgs = append(msgs, &compute.MsgRetireWorker{From: op.Address().String(), Worker: w.Id})
+			log.Info("retiring an earlier worker of this operator", "worker", w.Id)
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	_, err = c.SignAndBroadcast(ctx, op, msgs, client.TxOptions{})
+	return err
+}
