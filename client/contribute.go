@@ -72,7 +72,7 @@ func verifyWorker(chainID string, w *compute.Worker, policy attest.Policy, now t
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return attest.Result{}, fmt.Errorf("worker %d: bad stored key: %w", w.Id, err)
 	}
-	res, err := attest.Verify(w.Kind, w.Evidence, policy, now, attest.ReportData(chainID, hpke, sign, block))
+	res, err := attest.Verify(w.Kind, w.Evidence, policy, now, attest.ReportData(chainID, compute.Operator(w).Bytes(), hpke, sign, block))
 	if err != nil {
 		return res, fmt.Errorf("worker %d: %w", w.Id, err)
 	}
@@ -94,9 +94,10 @@ type Sealed struct {
 // SealAndUpload encrypts r with a fresh data key (AES-256-GCM in chunks,
 // streaming through a temporary file, so memory stays constant whatever
 // the size), uploads the ciphertext to blobs, and wraps the data key with
-// HPKE to each worker, bound to chainID, pool and the ciphertext's hash.
+// HPKE to each worker, bound to chainID, pool, the ciphertext's hash and
+// owner (the account that will send the message naming it).
 // The data key exists only in memory here and is dropped on return.
-func SealAndUpload(ctx context.Context, chainID string, pool uint64, r io.Reader, size int64, workers []CheckedWorker, blobs blob.Store, tmpDir string, progress Progress) (*Sealed, error) {
+func SealAndUpload(ctx context.Context, chainID string, pool uint64, owner tx.Address, r io.Reader, size int64, workers []CheckedWorker, blobs blob.Store, tmpDir string, progress Progress) (*Sealed, error) {
 	if len(workers) == 0 {
 		return nil, errors.New("no worker to wrap the data key to")
 	}
@@ -141,7 +142,7 @@ func SealAndUpload(ctx context.Context, chainID string, pool uint64, r io.Reader
 	out := &Sealed{Sealed: &flow.Sealed{
 		CiphertextSha256: sum.String(), Size: uint64(ctSize), Commitment: hex.EncodeToString(commit.Sum(nil)),
 	}, Workers: workers, Plaintext: n}
-	info := seal.WrapInfo(chainID, pool, sum[:])
+	info := seal.WrapInfo(chainID, pool, sum[:], owner.Bytes())
 	for _, w := range workers {
 		pub, err := hex.DecodeString(w.Worker.HpkePublicKey)
 		if err != nil {
@@ -228,7 +229,7 @@ func (c *Client) Contribute(ctx context.Context, signer tx.Signer, poolID uint64
 	if len(workers) < int(p.QuorumK) {
 		return nil, fmt.Errorf("pool %d needs %d workers and only %d passed the attestation check here (refused: %v)", p.Id, p.QuorumK, len(workers), refused)
 	}
-	s, err := SealAndUpload(ctx, chainID, p.Id, r, size, workers, blobs, tmpDir, progress)
+	s, err := SealAndUpload(ctx, chainID, p.Id, signer.Address(), r, size, workers, blobs, tmpDir, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +264,7 @@ func (c *Client) CreatePoolWithValidation(ctx context.Context, signer tx.Signer,
 	if err != nil {
 		return 0, err
 	}
-	s, err := SealAndUpload(ctx, chainID, 0, r, size, workers, blobs, tmpDir, progress)
+	s, err := SealAndUpload(ctx, chainID, 0, signer.Address(), r, size, workers, blobs, tmpDir, progress)
 	if err != nil {
 		return 0, err
 	}

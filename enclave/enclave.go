@@ -15,6 +15,7 @@ import (
 	"github.com/lazchain/lazchain/enclave/attest"
 	"github.com/lazchain/lazchain/enclave/seal"
 	"github.com/lazchain/lazchain/pdv"
+	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/flow"
 )
@@ -89,8 +90,8 @@ func (e *Enclave) SigningKey() ed25519.PublicKey { return e.sign.Public().(ed255
 
 // Attest makes evidence binding the enclave's keys to chainID and a recent
 // block hash: the kind of evidence and its bytes.
-func (e *Enclave) Attest(chainID string, blockHash []byte) (string, []byte, error) {
-	rd := attest.ReportData(chainID, e.HPKEPublicKey(), e.SigningKey(), blockHash)
+func (e *Enclave) Attest(chainID string, operator tx.Address, blockHash []byte) (string, []byte, error) {
+	rd := attest.ReportData(chainID, operator.Bytes(), e.HPKEPublicKey(), e.SigningKey(), blockHash)
 	ev, err := e.dev.Attest(rd)
 	if err != nil {
 		return "", nil, err
@@ -114,12 +115,12 @@ func Config(p *flow.Pool) (pdv.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// open unwraps the data key granted to worker, then streams ciphertext
+// open unwraps the data key that owner granted to worker, then streams ciphertext
 // through decryption into the parser, checking the ciphertext hash and the
 // plaintext commitment on the way. A ciphertext that is not the one named
 // is ErrCiphertext; data that does not decrypt or does not match its
 // commitment is reported in the returned reason (a verdict, not an error).
-func (e *Enclave) open(chainID string, poolID, worker uint64, s *flow.Sealed, cfg pdv.Config, ciphertext io.Reader) (recs []pdv.Record, rep pdv.ParseReport, reason string, err error) {
+func (e *Enclave) open(chainID string, poolID uint64, owner string, worker uint64, s *flow.Sealed, cfg pdv.Config, ciphertext io.Reader) (recs []pdv.Record, rep pdv.ParseReport, reason string, err error) {
 	var wrapped []byte
 	for _, g := range s.Grants {
 		if g.Worker == worker {
@@ -136,7 +137,11 @@ func (e *Enclave) open(chainID string, poolID, worker uint64, s *flow.Sealed, cf
 	if err != nil {
 		return nil, rep, "", fmt.Errorf("ciphertext hash is not hex")
 	}
-	key, err := e.hpke.UnwrapKey(wrapped, seal.WrapInfo(chainID, poolID, sum))
+	ownerAddr, err := tx.ParseAddress(owner)
+	if err != nil {
+		return nil, rep, "", fmt.Errorf("owner %q: %w", owner, err)
+	}
+	key, err := e.hpke.UnwrapKey(wrapped, seal.WrapInfo(chainID, poolID, sum, ownerAddr.Bytes()))
 	if err != nil {
 		return nil, rep, "the data key granted to this worker does not open", nil
 	}

@@ -16,7 +16,7 @@ func (e *Enclave) LoadPool(chainID string, p *flow.Pool, worker uint64, validati
 	if err != nil {
 		return fmt.Errorf("pool %d: %w", p.Id, err)
 	}
-	recs, rep, reason, err := e.open(chainID, ValidationPool, worker, p.Validation, cfg, validation)
+	recs, rep, reason, err := e.open(chainID, ValidationPool, p.Creator, worker, p.Validation, cfg, validation)
 	if err != nil {
 		return fmt.Errorf("pool %d validation set: %w", p.Id, err)
 	}
@@ -87,7 +87,7 @@ func (e *Enclave) Absorb(chainID string, c *flow.Contribution, worker uint64, ci
 	}
 	var added []pdv.Record
 	if ciphertext != nil && !c.Revoked {
-		recs, rep, reason, err := e.open(chainID, c.Pool, worker, c.Data, p.cfg, ciphertext)
+		recs, rep, reason, err := e.open(chainID, c.Pool, c.Contributor, worker, c.Data, p.cfg, ciphertext)
 		if err != nil {
 			return fmt.Errorf("contribution %d: %w", c.Id, err)
 		}
@@ -131,7 +131,7 @@ func (e *Enclave) Score(chainID string, c *flow.Contribution, worker uint64, cip
 	if have := e.AnchoredSeq(c.Pool); have < c.BaseSeq {
 		return nil, fmt.Errorf("pool %d is absorbed to %d, contribution %d is scored against %d: absorb first", c.Pool, have, c.Id, c.BaseSeq)
 	}
-	recs, rep, reason, err := e.open(chainID, c.Pool, worker, c.Data, p.cfg, ciphertext)
+	recs, rep, reason, err := e.open(chainID, c.Pool, c.Contributor, worker, c.Data, p.cfg, ciphertext)
 	if err != nil {
 		return nil, fmt.Errorf("contribution %d: %w", c.Id, err)
 	}
@@ -166,5 +166,5 @@ func truncate(s string, n int) string {
 
 // ValidationPool is the pool id a validation set's data key is wrapped
 // for: the set is sealed before its pool exists, so its grants bind the
-// chain and the ciphertext's hash only.
+// chain, the ciphertext's hash and the pool's creator.
 const ValidationPool = 0

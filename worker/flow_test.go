@@ -463,4 +463,3 @@ func (n *network) checkNoPlaintext(markers ...string) {
 		}
 	}
 }
-

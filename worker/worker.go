@@ -85,7 +85,7 @@ func (w *Worker) attestation(ctx context.Context) (kind string, evidence []byte,
 	if err != nil {
 		return "", nil, "", fmt.Errorf("block %d hash %q: %w", b.Height, b.Hash, err)
 	}
-	kind, evidence, err = w.cfg.Enclave.Attest(w.chainID, h)
+	kind, evidence, err = w.cfg.Enclave.Attest(w.chainID, w.cfg.Operator.Address(), h)
 	return kind, evidence, strings.ToLower(b.Hash), err
 }
 

@@ -29,7 +29,7 @@ func measurement(label string) [48]byte {
 }
 
 func testWant() [64]byte {
-	return attest.ReportData("lazchain-test", bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32))
+	return attest.ReportData("lazchain-test", bytes.Repeat([]byte{4}, 20), bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32))
 }
 
 // fixture holds objects that are costly to build (RSA-4096 signatures), shared by tests.

@@ -209,7 +209,7 @@ func TestSEVPolicyChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrongWant := attest.ReportData("another-chain", nil, nil, nil)
+	wrongWant := attest.ReportData("another-chain", nil, nil, nil, nil)
 	tests := []struct {
 		name     string
 		policy   attest.Policy

@@ -180,7 +180,7 @@ func kindError(kind string) error {
 // report data, measurement allowlist, debug.
 func (v *Verifier) checkClaims(reportData, measurement []byte, debug bool, want [64]byte) error {
 	if !bytes.Equal(reportData, want[:]) {
-		return fmt.Errorf("%w: report carries %x, want %x; the enclave must attest ReportData(chainID, hpkePub, signPub, blockHash) for this chain and a recent block",
+		return fmt.Errorf("%w: report carries %x, want %x; the enclave must attest ReportData(chainID, operator, hpkePub, signPub, blockHash) for this chain, its operator and a recent block",
 			ErrReportData, reportData, want[:])
 	}
 	if len(v.measurements) == 0 {

@@ -44,7 +44,7 @@ func BenchmarkCommitment(b *testing.B) {
 func BenchmarkWrapKey(b *testing.B) {
 	pub := newPriv(b).PublicKey()
 	dk := newKey(b)
-	info := WrapInfo("lazchain-1", 1, make([]byte, 32))
+	info := WrapInfo("lazchain-1", 1, make([]byte, 32), []byte("owner"))
 	for b.Loop() {
 		if _, err := WrapKey(pub, dk, info); err != nil {
 			b.Fatal(err)
@@ -54,7 +54,7 @@ func BenchmarkWrapKey(b *testing.B) {
 
 func BenchmarkUnwrapKey(b *testing.B) {
 	k := newPriv(b)
-	info := WrapInfo("lazchain-1", 1, make([]byte, 32))
+	info := WrapInfo("lazchain-1", 1, make([]byte, 32), []byte("owner"))
 	w, err := WrapKey(k.PublicKey(), newKey(b), info)
 	if err != nil {
 		b.Fatal(err)

@@ -20,7 +20,7 @@ var (
 const PublicKeySize = 32
 
 // wrapDomain separates data-key wrapping info from any other use of HPKE.
-const wrapDomain = "lazchain/datakey/v1"
+const wrapDomain = "lazchain/datakey/v2"
 
 // redacted is what a PrivateKey prints as, whatever the format verb.
 const redacted = "seal.PrivateKey{…}"
@@ -140,14 +140,17 @@ func (k *PrivateKey) UnwrapKey(wrapped, info []byte) ([]byte, error) {
 }
 
 // WrapInfo returns the HPKE info for wrapping a contribution's data key: the
-// domain "lazchain/datakey/v1", the chain id, the pool id (8 bytes, big
-// endian) and the SHA-256 of the sealed stream, each preceded by its length
-// as a big-endian uint32. A key wrapped with one info opens only with the
-// same info, so it cannot be replayed for another chain, pool or ciphertext.
-func WrapInfo(chainID string, pool uint64, ciphertextSHA256 []byte) []byte {
+// domain "lazchain/datakey/v2", the chain id, the pool id (8 bytes, big
+// endian), the SHA-256 of the sealed stream and the owner (the
+// contributor's address), each preceded by its length as a big-endian
+// uint32. A key wrapped with one info opens only with the same info, so it
+// cannot be replayed for another chain, pool, ciphertext or contributor:
+// someone who copies a contribution's hashes and wrapped keys into a
+// contribution of their own gets it rejected, since the keys do not open.
+func WrapInfo(chainID string, pool uint64, ciphertextSHA256, owner []byte) []byte {
 	var poolBytes [8]byte
 	binary.BigEndian.PutUint64(poolBytes[:], pool)
-	fields := [][]byte{[]byte(wrapDomain), []byte(chainID), poolBytes[:], ciphertextSHA256}
+	fields := [][]byte{[]byte(wrapDomain), []byte(chainID), poolBytes[:], ciphertextSHA256, owner}
 	n := 0
 	for _, f := range fields {
 		n += 4 + len(f)

@@ -29,7 +29,7 @@ func TestWrapUnwrap(t *testing.T) {
 	}
 	dk := newKey(t)
 	ctHash := sha256.Sum256([]byte("ciphertext"))
-	info := WrapInfo("lazchain-1", 7, ctHash[:])
+	info := WrapInfo("lazchain-1", 7, ctHash[:], []byte("owner"))
 	w1, err := WrapKey(pub, dk, info)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestUnwrapRefused(t *testing.T) {
 	dk := newKey(t)
 	h1 := sha256.Sum256([]byte("a"))
 	h2 := sha256.Sum256([]byte("b"))
-	info := WrapInfo("lazchain-1", 7, h1[:])
+	info := WrapInfo("lazchain-1", 7, h1[:], []byte("owner"))
 	w, err := WrapKey(k.PublicKey(), dk, info)
 	if err != nil {
 		t.Fatal(err)
@@ -110,9 +110,10 @@ func TestUnwrapRefused(t *testing.T) {
 		info    []byte
 	}{
 		{"other private key", newPriv(t), w, info},
-		{"other pool", k, w, WrapInfo("lazchain-1", 8, h1[:])},
-		{"other chain", k, w, WrapInfo("lazchain-2", 7, h1[:])},
-		{"other ciphertext", k, w, WrapInfo("lazchain-1", 7, h2[:])},
+		{"other pool", k, w, WrapInfo("lazchain-1", 8, h1[:], []byte("owner"))},
+		{"other chain", k, w, WrapInfo("lazchain-2", 7, h1[:], []byte("owner"))},
+		{"other ciphertext", k, w, WrapInfo("lazchain-1", 7, h2[:], []byte("owner"))},
+		{"other owner", k, w, WrapInfo("lazchain-1", 7, h1[:], []byte("thief"))},
 		{"empty info", k, w, nil},
 		{"enc flipped", k, flip(w, 0), info},
 		{"ciphertext flipped", k, flip(w, PublicKeySize+3), info},
@@ -189,15 +190,16 @@ func TestWrapInfo(t *testing.T) {
 	// domain, chain id, 8-byte big-endian pool id, ciphertext hash.
 	var want []byte
 	for _, f := range [][]byte{
-		[]byte("lazchain/datakey/v1"),
+		[]byte("lazchain/datakey/v2"),
 		[]byte("lazchain-1"),
 		{0, 0, 0, 0, 0, 0, 0x01, 0x02},
 		h[:],
+		[]byte("owner"),
 	} {
 		want = binary.BigEndian.AppendUint32(want, uint32(len(f)))
 		want = append(want, f...)
 	}
-	if got := WrapInfo("lazchain-1", 0x0102, h[:]); !bytes.Equal(got, want) {
+	if got := WrapInfo("lazchain-1", 0x0102, h[:], []byte("owner")); !bytes.Equal(got, want) {
 		t.Fatalf("WrapInfo = %x\nwant      %x", got, want)
 	}
 
@@ -212,7 +214,7 @@ func TestWrapInfo(t *testing.T) {
 		{"a", 1, "bc"}, {"ab", 1, "c"}, {"a", 1, ""}, {"", 1, "a"}, {"a", 2, "bc"},
 		{"a", 1 << 8, "bc"}, {"lazchain-1", 0, ""}, {"lazchain-1", 0, "\x00"},
 	} {
-		got := string(WrapInfo(in.chain, in.pool, []byte(in.hash)))
+		got := string(WrapInfo(in.chain, in.pool, []byte(in.hash), nil))
 		key := fmt.Sprintf("%q/%d/%q", in.chain, in.pool, in.hash)
 		for k, v := range infos {
 			if v == got {

@@ -395,7 +395,8 @@ func (x *Worker) GetBlockHash() string {
 // MsgRegisterWorker admits a worker. The signer must be a member of the
 // iDAO with the compute_provider role; the bond moves from the signer's
 // account into the module's bond escrow. The evidence's report data must be
-// attest.ReportData(chain id, hpke key, signing key, block_hash), and
+// attest.ReportData(chain id, signer, hpke key, signing key, block_hash),
+// and
 // block_hash one of the chain's recent block hashes.
 type MsgRegisterWorker struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/lazchain/lazchain/chain"
 )
@@ -67,12 +67,41 @@ func (m Module) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 		if err := chain.DecodeProtoJSON(g.Params, given); err != nil {
 			return ErrInvalidGenesis.Wrapf("compute genesis: params: %v", err)
 		}
-		proto.Merge(p, given)
+		if err := overlayParams(p, given, g.Params); err != nil {
+			return ErrInvalidGenesis.Wrapf("compute genesis: params: %v", err)
+		}
 	}
 	if err := validateParams(p); err != nil {
 		return err
 	}
 	chain.SaveRecord(ctx.StoreUnmetered(Name), paramsKey, p)
+	return nil
+}
+
+// overlayParams sets in p every field the JSON object raw names, to its
+// value in given (raw decoded), zero values included. (proto.Merge, used
+// before, skips zero values, so a genesis asking for miss_slash_bps 0 or
+// attestation_gas 0 silently got the defaults, 500 and 200000.)
+func overlayParams(p, given *Params, raw json.RawMessage) error {
+	var named map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &named); err != nil {
+		return err
+	}
+	dst, src := p.ProtoReflect(), given.ProtoReflect()
+	fields := dst.Descriptor().Fields()
+	for name := range named {
+		fd := fields.ByJSONName(name)
+		if fd == nil {
+			fd = fields.ByName(protoreflect.Name(name))
+		}
+		switch {
+		case fd == nil: // an unknown field, ignored as DecodeProtoJSON does
+		case src.Has(fd):
+			dst.Set(fd, src.Get(fd))
+		default:
+			dst.Clear(fd)
+		}
+	}
 	return nil
 }
 

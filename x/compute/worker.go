@@ -34,9 +34,9 @@ type verified struct {
 }
 
 // verify checks evidence of kind against the chain's parameters, at the
-// block time, for the given keys and recent block hash. It charges the
+// block time, for the given operator, keys and recent block hash. It charges the
 // parameters' attestation gas first.
-func (k *Keeper) verify(ctx *chain.Context, kind string, evidence []byte, hpkePub, signPub []byte, blockHash string) (verified, error) {
+func (k *Keeper) verify(ctx *chain.Context, kind string, evidence []byte, operator tx.Address, hpkePub, signPub []byte, blockHash string) (verified, error) {
 	p := k.Params(ctx)
 	if ctx.Gas != nil {
 		ctx.Gas.Consume(p.AttestationGas, "verify attestation")
@@ -48,7 +48,7 @@ func (k *Keeper) verify(ctx *chain.Context, kind string, evidence []byte, hpkePu
 	if err != nil {
 		return verified{}, err
 	}
-	want := attest.ReportData(ctx.ChainID, hpkePub, signPub, h)
+	want := attest.ReportData(ctx.ChainID, operator.Bytes(), hpkePub, signPub, h)
 	res, err := attest.Verify(kind, evidence, Policy(p), ctx.Time, want)
 	if err != nil {
 		return verified{}, ErrAttestation.Wrapf("%s attestation: %v", kind, err)
@@ -110,7 +110,7 @@ func (k *Keeper) execRegisterWorker(ctx *chain.Context, msg *MsgRegisterWorker) 
 	if kv.Get(cat(hpkePrefix, hpkePub)) != nil {
 		return ErrDuplicateKey.Wrapf("HPKE key %s is already registered: every enclave generates its own keys", msg.HpkePublicKey)
 	}
-	v, err := k.verify(ctx, msg.Kind, msg.Evidence, hpkePub, signPub, msg.BlockHash)
+	v, err := k.verify(ctx, msg.Kind, msg.Evidence, from, hpkePub, signPub, msg.BlockHash)
 	if err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (k *Keeper) execRenewWorker(ctx *chain.Context, msg *MsgRenewWorker) error 
 	}
 	hpkePub, _ := hex.DecodeString(w.HpkePublicKey)
 	signPub, _ := hex.DecodeString(w.SigningKey)
-	v, err := k.verify(ctx, msg.Kind, msg.Evidence, hpkePub, signPub, msg.BlockHash)
+	v, err := k.verify(ctx, msg.Kind, msg.Evidence, Operator(w), hpkePub, signPub, msg.BlockHash)
 	if err != nil {
 		return err
 	}

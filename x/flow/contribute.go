@@ -3,10 +3,12 @@ package flow
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
 	"math/bits"
 	"strconv"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/compute"
 )
@@ -21,6 +23,9 @@ func (k *Keeper) execContribute(ctx *chain.Context, msg *MsgContribute) error {
 		return err
 	}
 	if err := k.checkSealed(ctx, "contribution", msg.Data, true); err != nil {
+		return err
+	}
+	if err := k.checkCiphertextOwner(ctx, p.Id, from, msg.Data.CiphertextSha256); err != nil {
 		return err
 	}
 	fee := mustAmount(p.VerifierFee)
@@ -58,6 +63,31 @@ func (k *Keeper) execContribute(ctx *chain.Context, msg *MsgContribute) error {
 		chain.Attr("ciphertext_sha256", c.Data.CiphertextSha256),
 		chain.Attr("fee", c.Fee)))
 	return nil
+}
+
+// checkCiphertextOwner refuses a ciphertext that another account has
+// contributed to the pool (in any status, revoked included). The
+// ciphertext and its wrapped data keys are public and the enclave cannot
+// tell who sealed it, so without this check anyone could contribute a
+// copy of someone else's contribution (while it verifies, before it
+// becomes the base its copy is scored against, or after it was refunded or
+// revoked) and be minted a DAT for their data.
+func (k *Keeper) checkCiphertextOwner(ctx *chain.Context, pool uint64, from tx.Address, sum string) error {
+	prefix := key(cipherPrefix, []byte(sum))
+	var err error
+	store.Each(k.kv(ctx), prefix, store.PrefixEnd(prefix), func(kk, _ []byte) bool {
+		c, cerr := k.Contribution(ctx, store.DecodeUint64(kk[len(kk)-8:]))
+		if cerr != nil {
+			panic(fmt.Sprintf("flow: broken index: %v", cerr))
+		}
+		if c.Pool == pool && c.Contributor != from.String() {
+			err = ErrUnauthorized.Wrapf("ciphertext %s was contributed to pool %d by %s (contribution %d); only its contributor may contribute it there: seal your own data",
+				sum, pool, c.Contributor, c.Id)
+			return false
+		}
+		return true
+	})
+	return err
 }
 
 // assign starts a round: the picked workers get an assignment each with the

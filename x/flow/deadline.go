@@ -184,8 +184,8 @@ func (k *Keeper) execGrant(ctx *chain.Context, msg *MsgGrant) error {
 		if !k.IDAO.HasRole(ctx, p.Idao, from, roleAdmin) {
 			return ErrUnauthorized.Wrapf("%s is not an admin of iDAO %d: only its admins may grant pool %d's validation set", from, p.Idao, p.Id)
 		}
-		merged := mergeGrants(p.Validation.Grants, msg.Grants)
-		if err := k.checkGrants(ctx, "validation set", merged); err != nil {
+		merged, err := k.addGrants(ctx, "validation set", p.Validation.Grants, msg.Grants)
+		if err != nil {
 			return err
 		}
 		p.Validation.Grants = merged
@@ -203,8 +203,8 @@ func (k *Keeper) execGrant(ctx *chain.Context, msg *MsgGrant) error {
 		case c.Revoked:
 			return ErrRevoked.Wrapf("contribution %d is revoked; its key can no longer be granted", c.Id)
 		}
-		merged := mergeGrants(c.Data.Grants, msg.Grants)
-		if err := k.checkGrants(ctx, "contribution", merged); err != nil {
+		merged, err := k.addGrants(ctx, "contribution", c.Data.Grants, msg.Grants)
+		if err != nil {
 			return err
 		}
 		if c.Status == StatusAnchored {
@@ -222,6 +222,25 @@ func (k *Keeper) execGrant(ctx *chain.Context, msg *MsgGrant) error {
 		chain.Indexed("contribution", strconv.FormatUint(msg.Contribution, 10)),
 		chain.Attr("grants", strconv.Itoa(len(msg.Grants)))))
 	return nil
+}
+
+// addGrants checks the grants a MsgGrant adds and merges them into old.
+// Only the new grants are checked (each worker once, existing and active):
+// the old ones were checked when given. Checking only the merged set, as
+// before, let a worker listed twice in one message be counted twice in
+// the pool's grant counts (mergeGrants drops the duplicate, so the check
+// never saw it), which left that worker ineligible for good; and one old
+// grant to a worker that had since lapsed or retired refused every later
+// grant, so no new worker could ever join the pool.
+func (k *Keeper) addGrants(ctx *chain.Context, what string, old, add []*Grant) ([]*Grant, error) {
+	if err := k.checkGrants(ctx, what, add); err != nil {
+		return nil, err
+	}
+	merged := mergeGrants(old, add)
+	if len(merged) > MaxGrants {
+		return nil, ErrInvalidSealed.Wrapf("%s: %d grants with the new ones, at most %d", what, len(merged), MaxGrants)
+	}
+	return merged, nil
 }
 
 func hasGrant(gs []*Grant, worker uint64) bool {

@@ -9,7 +9,9 @@
 // and its data key wrapped to workers; the fee is escrowed and the module
 // assigns k workers at once, deterministically from the block hash,
 // weighted by bond, never the same worker twice for one job (the Verifiable
-// Service Coordinator).
+// Service Coordinator). A ciphertext belongs to the first account that
+// contributes it to a pool: its wrapped keys are public, so nobody else may
+// contribute it there.
 //
 // Each assigned worker decrypts and scores the contribution in its enclave
 // and posts an Attest message signed by its enclave key over ResultSignBytes:
