@@ -71,6 +71,8 @@ type App struct {
 
 	txs *txCache
 
+	snap *snapshotter // state sync snapshots (statesync.go); nil until EnableSnapshots
+
 	// consensus state, touched only by the consensus connection
 	pendingHeight int64
 	lastBlockTime time.Time
