@@ -4,11 +4,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/enclave/attest"
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
+	"github.com/lazchain/lazchain/x/staking"
 )
 
 // Name is the module's name: its key prefix, codespace and genesis section.
@@ -27,8 +29,10 @@ const (
 var (
 	// BondEscrow holds the bonds of registered workers.
 	BondEscrow = tx.ModuleAddress("compute/bonds")
-	// Slashed receives the part of bonds lost to missed deadlines.
-	Slashed = tx.ModuleAddress("compute/slashed")
+	// Slashed receives the part of bonds lost to missed deadlines: the
+	// same account that receives validators' slashed stake, so every
+	// slashed ulaz of the chain is in one place.
+	Slashed = staking.SlashedAccount
 )
 
 // BankKeeper is what compute needs of the bank.
@@ -47,6 +51,11 @@ type IDAOKeeper interface {
 type Keeper struct {
 	Bank BankKeeper
 	IDAO IDAOKeeper
+
+	// The attestation verifier of the last parameters seen (see verifier).
+	mu        sync.Mutex
+	cachedKey []byte
+	cached    *attest.Verifier
 }
 
 var (

@@ -1,10 +1,13 @@
 package compute
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
 	"net/url"
 	"strconv"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/enclave/attest"
@@ -49,7 +52,11 @@ func (k *Keeper) verify(ctx *chain.Context, kind string, evidence []byte, operat
 		return verified{}, err
 	}
 	want := attest.ReportData(ctx.ChainID, operator.Bytes(), hpkePub, signPub, h)
-	res, err := attest.Verify(kind, evidence, Policy(p), ctx.Time, want)
+	v, err := k.verifier(p)
+	if err != nil {
+		return verified{}, ErrAttestation.Wrapf("the chain's attestation parameters: %v", err)
+	}
+	res, err := v.Verify(kind, evidence, ctx.Time, want)
 	if err != nil {
 		return verified{}, ErrAttestation.Wrapf("%s attestation: %v", kind, err)
 	}
@@ -221,4 +228,25 @@ func (k *Keeper) execRetireWorker(ctx *chain.Context, msg *MsgRetireWorker) erro
 		chain.Attr("action", "retire"),
 		chain.Attr("returned", tx.FormatBaseUnits(bond))))
 	return nil
+}
+
+// verifier is the attestation verifier for parameters p, built once per
+// distinct set of parameters (parsing the roots costs more than checking a
+// report). The cache only saves work: the result is the same either way.
+func (k *Keeper) verifier(p *Params) (*attest.Verifier, error) {
+	key, err := proto.MarshalOptions{Deterministic: true}.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.cachedKey != nil && bytes.Equal(k.cachedKey, key) {
+		return k.cached, nil
+	}
+	v, err := attest.NewVerifier(Policy(p))
+	if err != nil {
+		return nil, err
+	}
+	k.cachedKey, k.cached = key, v
+	return v, nil
 }
