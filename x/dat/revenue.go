@@ -3,12 +3,12 @@ package dat
 import (
 	"errors"
 	"fmt"
-	"math/bits"
 	"strconv"
 
 	"github.com/holiman/uint256"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/internal/accum"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -33,41 +33,15 @@ import (
 // which the "dat/revenue" invariant checks.
 
 // Scale is the fixed-point scale of acc, reward_debt and owed: 10^18.
-const Scale = 1_000_000_000_000_000_000
+const Scale = accum.Scale
 
-var (
-	scale = uint256.NewInt(Scale)
-	// maxAcc bounds acc so that share·acc (share < 2^64) and the sums
-	// built on it can never overflow 256 bits.
-	maxAcc = new(uint256.Int).Lsh(uint256.NewInt(1), 192)
-)
+var scale = accum.ScaleU
 
-// u256 reads a stored decimal. Stored numbers are written by this module
-// only, canonical; anything else is a broken invariant.
-func u256(s, what string) *uint256.Int {
-	if s == "" || (len(s) > 1 && s[0] == '0') {
-		panic(fmt.Sprintf("dat: stored %s %q is not a canonical decimal", what, s))
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			panic(fmt.Sprintf("dat: stored %s %q is not a canonical decimal", what, s))
-		}
-	}
-	v, err := uint256.FromDecimal(s)
-	if err != nil {
-		panic(fmt.Sprintf("dat: stored %s %q: %v", what, s, err))
-	}
-	return v
-}
+// u256 reads a stored decimal of this module.
+func u256(s, what string) *uint256.Int { return accum.Decimal(Name, what, s) }
 
-// mulShare is share·acc; it cannot overflow while acc < maxAcc.
-func mulShare(share uint64, acc *uint256.Int) *uint256.Int {
-	v, over := new(uint256.Int).MulOverflow(uint256.NewInt(share), acc)
-	if over {
-		panic(fmt.Sprintf("dat: broken invariant: %d × acc %s overflows 256 bits", share, acc.Dec()))
-	}
-	return v
-}
+// mulShare is share·acc.
+func mulShare(share uint64, acc *uint256.Int) *uint256.Int { return accum.MulShare(Name, share, acc) }
 
 // scaledPending is a token's claimable revenue in scaled units.
 func scaledPending(t *Token, acc *uint256.Int) *uint256.Int {
@@ -111,13 +85,6 @@ func resetDebt(t *Token, acc *uint256.Int) {
 // classAcc is a class's accumulator.
 func classAcc(c *Class) *uint256.Int { return u256(c.Acc, "acc") }
 
-// mulBps is amount·bps/10000, floored, without overflow.
-func mulBps(amount uint64, bps uint32) uint64 {
-	hi, lo := bits.Mul64(amount, uint64(bps))
-	q, _ := bits.Div64(hi, lo, 10000)
-	return q
-}
-
 // addU256 adds a uint64 to a stored decimal field.
 func addU256(s, what string, x uint64) string {
 	v, over := new(uint256.Int).AddOverflow(u256(s, what), uint256.NewInt(x))
@@ -137,22 +104,13 @@ func creditHolders(c *Class, x uint64) error {
 		c.Distributed = addU256(c.Distributed, "distributed", x)
 		return nil
 	}
-	num := new(uint256.Int).Add(unalloc, uint256.NewInt(x))
-	num, over := num.MulOverflow(num, scale)
-	if !over {
-		num, over = num.AddOverflow(num, u256(c.AccRemainder, "acc_remainder"))
-	}
-	if over {
-		return ErrOverflow.Wrapf("class %d: revenue of %d ulaz overflows the accumulator", c.Id, x)
-	}
-	q, r := new(uint256.Int).DivMod(num, uint256.NewInt(c.TotalShare), new(uint256.Int))
-	acc := classAcc(c)
-	acc.Add(acc, q)
-	if !acc.Lt(maxAcc) {
+	amount := new(uint256.Int).Add(unalloc, uint256.NewInt(x))
+	acc, rem, ok := accum.Spread(classAcc(c), u256(c.AccRemainder, "acc_remainder"), amount, c.TotalShare)
+	if !ok {
 		return ErrOverflow.Wrapf("class %d: revenue of %d ulaz would take its accumulator past 2^192", c.Id, x)
 	}
 	c.Acc = acc.Dec()
-	c.AccRemainder = r.Dec()
+	c.AccRemainder = rem.Dec()
 	c.Unallocated = "0"
 	c.Distributed = addU256(c.Distributed, "distributed", x)
 	return nil
@@ -184,7 +142,7 @@ func (k *Keeper) distribute(ctx *chain.Context, payer tx.Address, source, id, am
 	parts := make([]uint64, len(c.Parents))
 	var sum uint64
 	for i, p := range c.Parents {
-		parts[i] = mulBps(amount, p.SplitBps)
+		parts[i] = accum.MulBps(amount, p.SplitBps)
 		sum += parts[i] // Σ split_bps ≤ 10000, so Σ parts ≤ amount
 	}
 	own := amount - sum

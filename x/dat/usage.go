@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/internal/accum"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -124,7 +125,7 @@ func (k *Keeper) execRecordUsage(ctx *chain.Context, msg *MsgRecordUsage) error 
 		if bps > MaxBps {
 			return ErrInvalidAmount.Wrapf("agreement %d: revenue split %d exceeds %d basis points", ag.Id, bps, MaxBps)
 		}
-		toHolders = mulBps(price, bps)
+		toHolders = accum.MulBps(price, bps)
 		if have := k.Bank.Balance(ctx, signer); have < price {
 			return ErrInsufficientFunds.Wrapf("%s has %d ulaz and cannot pay %d ulaz for %d units of class %d under agreement %d",
 				signer, have, price, msg.Amount, c.Id, ag.Id)

@@ -8,6 +8,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/internal/accum"
 	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/bank"
@@ -37,35 +38,16 @@ import (
 // sub-ulaz rest of its owed joins the validator's acc_remainder.
 
 // Scale is the fixed-point scale of acc, reward_debt and owed: 10^18.
-const Scale = 1_000_000_000_000_000_000
+const Scale = accum.Scale
 
-var (
-	scale = uint256.NewInt(Scale)
-	// maxAcc bounds acc so that shares·acc (shares < 2^64) and the sums
-	// built on it never overflow 256 bits.
-	maxAcc = new(uint256.Int).Lsh(uint256.NewInt(1), 192)
-)
+var scale = accum.ScaleU
 
-// u256 reads a stored decimal. Stored numbers are written by this module
-// only, canonical; anything else is a broken invariant.
-func u256(s, what string) *uint256.Int {
-	if s == "" || (len(s) > 1 && s[0] == '0') {
-		panic(fmt.Sprintf("staking: stored %s %q is not a canonical decimal", what, s))
-	}
-	v, err := uint256.FromDecimal(s)
-	if err != nil {
-		panic(fmt.Sprintf("staking: stored %s %q: %v", what, s, err))
-	}
-	return v
-}
+// u256 reads a stored decimal of this module.
+func u256(s, what string) *uint256.Int { return accum.Decimal(Name, what, s) }
 
-// mulShares is shares·acc; it cannot overflow while acc < maxAcc.
+// mulShares is shares·acc.
 func mulShares(shares uint64, acc *uint256.Int) *uint256.Int {
-	v, over := new(uint256.Int).MulOverflow(uint256.NewInt(shares), acc)
-	if over {
-		panic(fmt.Sprintf("staking: broken invariant: %d × acc %s overflows 256 bits", shares, acc.Dec()))
-	}
-	return v
+	return accum.MulShare(Name, shares, acc)
 }
 
 // scaledPending is a delegation's reward in scaled units.
@@ -150,21 +132,13 @@ func (k *Keeper) creditValidator(ctx *chain.Context, p *Params, v *Validator, pa
 	if rest > 0 {
 		if v.Shares == 0 {
 			commission, rest = part, 0
+		} else if acc, rem, ok := accum.Spread(u256(v.Acc, "acc"), u256(v.AccRemainder, "acc_remainder"), uint256.NewInt(rest), v.Shares); ok {
+			v.Acc = acc.Dec()
+			v.AccRemainder = rem.Dec()
 		} else {
-			num := new(uint256.Int).Mul(uint256.NewInt(rest), scale)
-			num.Add(num, u256(v.AccRemainder, "acc_remainder"))
-			q, r := new(uint256.Int).DivMod(num, uint256.NewInt(v.Shares), new(uint256.Int))
-			acc := u256(v.Acc, "acc")
-			acc.Add(acc, q)
-			if acc.Lt(maxAcc) {
-				v.Acc = acc.Dec()
-				v.AccRemainder = r.Dec()
-			} else {
-				// Unreachable in practice (2^68 blocks of the whole
-				// supply); the treasury takes it rather than the chain
-				// halting.
-				commission, rest = part, 0
-			}
+			// Unreachable in practice (2^68 blocks of the whole supply);
+			// the treasury takes it rather than the chain halting.
+			commission, rest = part, 0
 		}
 	}
 	if commission > 0 {
