@@ -47,10 +47,24 @@ type Options struct {
 	// one unit between two tokens of its own that genesis mints. The
 	// kvstore run is the same for both.
 	Workload string
+	// Validators is the number of validators of the LazChain chain (default
+	// 1, a single node). With more, the LazChain run uses a network of that
+	// many validators (node.Testnet: each bonds stake in genesis, so all
+	// vote), every node in this process on loopback; txs go to node 0's
+	// RPC and commits are timed on node 0. The kvstore reference stays a
+	// single node. Only WorkloadTransfers runs on a network.
+	Validators int
+	// Spread sends each account's txs to one of the network's nodes in
+	// turn (account i to node i mod Validators) instead of all to node 0.
+	// It needs Validators above 1.
+	Spread bool
 	// SkipLazChain and SkipKVStore leave one app out.
 	SkipLazChain, SkipKVStore bool
 	// Dir is where the node homes go, as Dir/lazchain and Dir/kvstore, kept
-	// after the run. Empty means a temporary directory removed afterwards.
+	// after the run; with Validators above 1 the validators' homes are
+	// Dir/testnet/node0, node1, …, and Dir/lazchain only lends its
+	// config.toml and consensus parameters to the kvstore node. Empty means
+	// a temporary directory removed afterwards.
 	Dir string
 	// Progress, when set, receives a line a second while a run is going.
 	Progress io.Writer
@@ -65,6 +79,7 @@ const (
 	DefaultKVTxBytes   = 200
 	DefaultTransport   = TransportHTTP
 	DefaultWorkload    = WorkloadTransfers
+	DefaultValidators  = 1
 )
 
 // Workloads for Options.Workload.
@@ -114,6 +129,18 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Workload != WorkloadTransfers && o.Workload != WorkloadDATTransferValue {
 		return o, fmt.Errorf("workload %q: want %s or %s", o.Workload, WorkloadTransfers, WorkloadDATTransferValue)
 	}
+	if o.Validators == 0 {
+		o.Validators = DefaultValidators
+	}
+	switch {
+	case o.Validators < 1:
+		return o, fmt.Errorf("validators %d: want 1 (a single node) or more", o.Validators)
+	case o.Validators > 1 && o.Workload != WorkloadTransfers:
+		return o, fmt.Errorf("workload %s runs on a single validator only (its genesis iDAO and DAT class are not written into a network's genesis): drop --validators or use --workload %s",
+			o.Workload, WorkloadTransfers)
+	case o.Spread && o.Validators == 1:
+		return o, fmt.Errorf("spread needs a network: give --validators 2 or more, or drop --spread")
+	}
 	switch {
 	case o.Txs < 1:
 		return o, fmt.Errorf("txs %d: want at least 1", o.Txs)
@@ -144,7 +171,14 @@ type Result struct {
 // Settings are the conditions both apps ran under.
 type Settings struct {
 	// Workload is what the LazChain accounts sent (Options.Workload).
-	Workload    string `json:"workload"`
+	Workload string `json:"workload"`
+	// Validators is the LazChain run's topology: 1 is a single node, more a
+	// network of that many validators in this process (Options.Validators).
+	// The kvstore run always has one.
+	Validators int `json:"validators"`
+	// Spread says the txs were spread over the network's nodes rather than
+	// all sent to node 0 (Options.Spread).
+	Spread      bool   `json:"spread,omitempty"`
 	Txs         int    `json:"txs"`
 	Accounts    int    `json:"accounts"`
 	Concurrency int    `json:"concurrency"`
@@ -196,6 +230,9 @@ type AppResult struct {
 	// CPUPercent is the process's CPU time over the window in percent of
 	// one core (200 is two cores busy); 0 where it is not measured.
 	CPUPercent float64 `json:"cpu_percent"`
+	// Validators is the size of the validator set that committed the
+	// run's last block, as the observed node's RPC reports it.
+	Validators int `json:"validators,omitempty"`
 	// GasPerTx is the gas limit each tx asks for (LazChain); a block holds
 	// at most block max gas / GasPerTx of them.
 	GasPerTx   uint64 `json:"gas_per_tx,omitempty"`
@@ -244,16 +281,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	res := &Result{
 		Target: Target,
 		Settings: Settings{
-			Workload: o.Workload, Txs: o.Txs, Accounts: o.Accounts, Concurrency: o.Concurrency, BlockTime: o.BlockTime.String(),
+			Workload: o.Workload, Validators: o.Validators, Spread: o.Spread, Txs: o.Txs, Accounts: o.Accounts, Concurrency: o.Concurrency, BlockTime: o.BlockTime.String(),
 			CPUs: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0), GoVersion: runtime.Version(),
 			MempoolSize: cfg.Mempool.Size, MempoolCacheSize: cfg.Mempool.CacheSize, MempoolRecheck: cfg.Mempool.Recheck,
 			TxIndexer: cfg.TxIndex.Indexer, DBBackend: cfg.DBBackend, MaxBlockBytes: genesis.ConsensusParams.Block.MaxBytes,
 			MaxBlockGas: genesis.ConsensusParams.Block.MaxGas,
 			ABCIClient:  "in-process, one mutex per connection (proxy.NewConnSyncLocalClientCreator)",
-			Broadcast:   broadcastDescription(o.Transport),
+			Broadcast:   broadcastDescription(o),
 		},
 	}
-	if !o.SkipLazChain {
+	if !o.SkipLazChain && o.Validators > 1 {
+		res.LazChain, err = runNetwork(ctx, filepath.Join(dir, "testnet"), o)
+		if err != nil {
+			return res, fmt.Errorf("lazchain (%d validators): %w", o.Validators, err)
+		}
+	} else if !o.SkipLazChain {
 		res.LazChain, err = runLazChain(ctx, lazHome, o)
 		if err != nil {
 			return res, fmt.Errorf("lazchain: %w", err)
@@ -272,11 +314,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-func broadcastDescription(transport string) string {
-	if transport == TransportLocal {
-		return "BroadcastTxSync through rpc/client/local, in-process (CheckTx runs before it returns)"
+func broadcastDescription(o Options) string {
+	d := "BroadcastTxSync as JSON-RPC over loopback HTTP, keep-alive connections (CheckTx runs before it returns)"
+	if o.Transport == TransportLocal {
+		d = "BroadcastTxSync through rpc/client/local, in-process (CheckTx runs before it returns)"
 	}
-	return "BroadcastTxSync as JSON-RPC over loopback HTTP, keep-alive connections (CheckTx runs before it returns)"
+	switch {
+	case o.Validators > 1 && o.Spread:
+		d += fmt.Sprintf("; lazchain: to all %d validators, account i's txs to node i mod %d, commits timed on node 0", o.Validators, o.Validators)
+	case o.Validators > 1:
+		d += fmt.Sprintf("; lazchain: to node 0 of %d validators, which gossips them, commits timed on node 0", o.Validators)
+	}
+	return d
 }
 
 // broadcaster is the client the harness broadcasts through: the node's RPC

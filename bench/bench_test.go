@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"flag"
+	"net"
 	"testing"
 	"time"
 
@@ -34,6 +35,12 @@ func TestRunSmall(t *testing.T) {
 		if a.Blocks < 1 || a.TxPerSec <= 0 || a.P50 <= 0 || a.P99 < a.P50 {
 			t.Errorf("%s: implausible numbers %+v", a.App, a)
 		}
+		if a.Validators != 1 {
+			t.Errorf("%s: committed by %d validators, want 1", a.App, a.Validators)
+		}
+	}
+	if res.Settings.Validators != 1 {
+		t.Errorf("settings: %d validators, want 1 by default", res.Settings.Validators)
 	}
 	v := res.LazChain.Verified
 	if v == nil || !v.NoncesOK || !v.BalancesOK || !v.SupplyOK || v.Accounts != 20 {
@@ -47,6 +54,82 @@ func TestRunSmall(t *testing.T) {
 	}
 	if res.Ratio <= 0 {
 		t.Errorf("ratio %v", res.Ratio)
+	}
+}
+
+// TestRunNetworkSmall drives a few hundred transfers through a network of
+// four validators in this process, each case broadcasting to node 0 only or
+// spread over all four, and checks that every transfer committed with code
+// 0 on node 0, that all four validators made the blocks and that the state
+// adds up (fees included, which the validators' staking rewards move out
+// of the fee collector).
+func TestRunNetworkSmall(t *testing.T) {
+	const txs, accounts, validators = 240, 16, 4
+	for _, c := range []struct {
+		name   string
+		spread bool
+	}{{"node0", false}, {"spread", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			res, err := Run(ctx, Options{
+				Txs: txs, Accounts: accounts, Concurrency: 4, BlockTime: 50 * time.Millisecond,
+				Validators: validators, Spread: c.spread, SkipKVStore: true, Dir: t.TempDir(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := res.Settings; s.Validators != validators || s.Spread != c.spread {
+				t.Errorf("settings: %d validators, spread %v", s.Validators, s.Spread)
+			}
+			a := res.LazChain
+			if a == nil || res.KVStore != nil {
+				t.Fatalf("lazchain %+v, kvstore %+v", a, res.KVStore)
+			}
+			if a.Txs != txs || a.Committed != txs || a.Failed != 0 || a.Rejected != 0 || a.FailedInBlock != 0 {
+				t.Errorf("%d txs, %d committed, %d failed (%d rejected, %d in blocks): %s",
+					a.Txs, a.Committed, a.Failed, a.Rejected, a.FailedInBlock, a.FirstError)
+			}
+			if a.Validators != validators {
+				t.Errorf("the run's last block was committed by a set of %d validators, want %d", a.Validators, validators)
+			}
+			if a.Blocks < 1 || a.FirstHeight < 3 || a.TxPerSec <= 0 || a.P50 <= 0 || a.P99 < a.P50 {
+				t.Errorf("implausible numbers %+v", a)
+			}
+			v := a.Verified
+			if v == nil || !v.NoncesOK || !v.BalancesOK || !v.SupplyOK || v.Accounts != accounts {
+				t.Fatalf("state not verified: %+v", v)
+			}
+			if v.FeesCollected == 0 || v.FeesCollected%txs != 0 {
+				t.Errorf("fees collected %d: want the same fee from each of %d transfers", v.FeesCollected, txs)
+			}
+		})
+	}
+}
+
+// TestPortsFree checks that a port in use makes a range unusable.
+func TestPortsFree(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := portsFree(port, 1); err == nil {
+		t.Errorf("p2p port %d is in use, but the range is free", port)
+	}
+	if err := portsFree(port-1, 1); err == nil {
+		t.Errorf("RPC port %d is in use, but the range is free", port)
+	}
+	base, err := freePortRange(4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if base < 1024 || base+40 > 65535 {
+		t.Errorf("base port %d", base)
+	}
+	if err := portsFree(base, 4); err != nil {
+		t.Errorf("freePortRange gave %d, whose ports are not free: %v", base, err)
 	}
 }
 
@@ -125,6 +208,9 @@ func TestRunRejectsBadOptions(t *testing.T) {
 		"block max gas below -1": {BlockMaxGas: -2},
 		"kvstore tx too small":   {KVTxBytes: 3},
 		"unknown workload":       {Workload: "mint"},
+		"negative validators":    {Validators: -1},
+		"DAT on a network":       {Validators: 2, Workload: WorkloadDATTransferValue},
+		"spread on one node":     {Spread: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := Run(context.Background(), o); err == nil {

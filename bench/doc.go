@@ -15,6 +15,13 @@
 // LazChain node's config.toml and consensus parameters, so mempool, RPC,
 // consensus and indexer settings are the same; only the app differs.
 //
+// With Options.Validators above 1 the LazChain run uses a network of that
+// many validators instead (node.Testnet homes, every node in this process on
+// loopback, each validator's iDAO bonded in genesis so all vote): txs go to
+// node 0's RPC (or, with Options.Spread, to every node's) and commits are
+// timed on node 0's event bus; the state is checked as for one node. The
+// kvstore reference always runs on a single node.
+//
 // `lazchain bench transfers` runs it (`--workload dat-transfer-value` for
 // DAT); BenchmarkTransfers, BenchmarkDATTransferValue and BenchmarkKVStore
 // run shorter versions under `go test -bench`.

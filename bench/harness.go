@@ -59,9 +59,13 @@ type measurement struct {
 // for this long.
 const stallTimeout = 2 * time.Minute
 
-// drive broadcasts w's txs through c with concurrency goroutines and watches
-// cn's event bus until every accepted tx is in a committed block.
-func drive(ctx context.Context, cn *cmtnode.Node, c *client.Client, w workload, concurrency int, progress io.Writer) (*measurement, error) {
+// drive broadcasts w's txs with concurrency goroutines and watches cn's
+// event bus until every accepted tx is in a committed block. Lane l goes
+// through cs[l % len(cs)], so that each lane reaches one node in order.
+func drive(ctx context.Context, cn *cmtnode.Node, cs []*client.Client, w workload, concurrency int, progress io.Writer) (*measurement, error) {
+	if len(cs) == 0 {
+		return nil, fmt.Errorf("%s: no client to broadcast through", w.app)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	total := w.count()
@@ -154,7 +158,7 @@ func drive(ctx context.Context, cn *cmtnode.Node, c *client.Client, w workload, 
 		}
 		rejectMu.Unlock()
 	}
-	send := func(i int) {
+	send := func(i int, c *client.Client) {
 		m.sentAt[i] = time.Now()
 		for ctx.Err() == nil {
 			_, err := c.Broadcast(ctx, m.raw[i])
@@ -199,7 +203,7 @@ func drive(ctx context.Context, cn *cmtnode.Node, c *client.Client, w workload, 
 					if ctx.Err() != nil {
 						return
 					}
-					send(offsets[l] + round)
+					send(offsets[l]+round, cs[l%len(cs)])
 				}
 				if !more {
 					return

@@ -145,15 +145,24 @@ func runKVStore(ctx context.Context, home, lazHome string, o Options) (res *AppR
 			seq++
 		}
 	}
-	bc, err := broadcaster(o.Transport, rpcAddr, client.New(rpclocal.New(cn)))
+	local := client.New(rpclocal.New(cn))
+	bc, err := broadcaster(o.Transport, rpcAddr, local)
 	if err != nil {
 		return nil, err
 	}
-	m, err := drive(ctx, cn, bc, workload{app: "kvstore", lanes: lanes}, o.Concurrency, o.Progress)
+	m, err := drive(ctx, cn, []*client.Client{bc}, workload{app: "kvstore", lanes: lanes}, o.Concurrency, o.Progress)
 	if err != nil {
 		return nil, err
 	}
 	res = summarise("kvstore", m)
+	if res.LastHeight > 0 {
+		h := res.LastHeight
+		vals, err := local.RPC().Validators(ctx, &h, nil, nil)
+		if err != nil {
+			return res, fmt.Errorf("validator set at height %d: %w", h, err)
+		}
+		res.Validators = vals.Total
+	}
 	if res.Failed > 0 {
 		return res, fmt.Errorf("%d of %d txs did not commit with code 0; first: %s", res.Failed, res.Txs, res.FirstError)
 	}

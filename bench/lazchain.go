@@ -12,6 +12,7 @@ import (
 	"time"
 
 	cmtcfg "github.com/cometbft/cometbft/config"
+	cmtnode "github.com/cometbft/cometbft/node"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"google.golang.org/protobuf/proto"
 
@@ -33,15 +34,21 @@ const (
 // benchKey is the key of bench account i.
 func benchKey(i int) *tx.PrivateKey { return tx.DeterministicKey(fmt.Sprintf("bench-%d", i)) }
 
+// benchBalances funds the first n bench accounts with genesisBalance each.
+func benchBalances(n int) []bank.Balance {
+	accounts := make([]bank.Balance, n)
+	for i := range accounts {
+		accounts[i] = bank.Balance{Address: benchKey(i).Address(), Amount: tx.FormatBaseUnits(genesisBalance)}
+	}
+	return accounts
+}
+
 // initLazChainHome lays out a LazChain home with the bench accounts funded,
 // the workload's state seeded, the block time written into config.toml and,
 // if asked, the block gas limit into the genesis. The kvstore node copies
 // the last two.
 func initLazChainHome(home string, o Options) error {
-	accounts := make([]bank.Balance, o.Accounts)
-	for i := range accounts {
-		accounts[i] = bank.Balance{Address: benchKey(i).Address(), Amount: tx.FormatBaseUnits(genesisBalance)}
-	}
+	accounts := benchBalances(o.Accounts)
 	var sections map[string]json.RawMessage
 	if o.Workload == WorkloadDATTransferValue {
 		var err error
@@ -62,18 +69,30 @@ func initLazChainHome(home string, o Options) error {
 	}
 	cfg.Consensus.TimeoutCommit = o.BlockTime
 	cmtcfg.WriteConfigFile(filepath.Join(home, "config", "config.toml"), cfg)
-	if o.BlockMaxGas == 0 {
+	return setBlockMaxGas(o.BlockMaxGas, home)
+}
+
+// setBlockMaxGas writes gas, unless 0, as block.max_gas into the genesis of
+// the first home and saves that genesis in every home (the homes of one
+// network share it).
+func setBlockMaxGas(gas int64, homes ...string) error {
+	if gas == 0 || len(homes) == 0 {
 		return nil
 	}
-	doc, err := loadGenesis(home)
+	doc, err := loadGenesis(homes[0])
 	if err != nil {
 		return err
 	}
-	doc.ConsensusParams.Block.MaxGas = o.BlockMaxGas
+	doc.ConsensusParams.Block.MaxGas = gas
 	if err := doc.ValidateAndComplete(); err != nil {
-		return fmt.Errorf("genesis with block max gas %d: %w", o.BlockMaxGas, err)
+		return fmt.Errorf("genesis with block max gas %d: %w", gas, err)
 	}
-	return doc.SaveAs(node.GenesisPath(home))
+	for _, home := range homes {
+		if err := doc.SaveAs(node.GenesisPath(home)); err != nil {
+			return fmt.Errorf("write the genesis of %s: %w", home, err)
+		}
+	}
+	return nil
 }
 
 func loadGenesis(home string) (*cmttypes.GenesisDoc, error) {
@@ -144,13 +163,9 @@ func runLazChain(ctx context.Context, home string, o Options) (res *AppResult, e
 	if err != nil {
 		return nil, err
 	}
-	logOut := o.Progress
-	if logOut == nil {
-		logOut = os.Stderr
-	}
 	n, err := node.Start(home, node.StartOptions{
 		RPCAddr: rpcAddr, P2PAddr: p2pAddr, DisableAPI: true, Metrics: false,
-		Logger: slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelError})),
+		Logger: nodeLogger(o),
 	})
 	if err != nil {
 		return nil, err
@@ -164,38 +179,104 @@ func runLazChain(ctx context.Context, home string, o Options) (res *AppResult, e
 	if err := n.WaitForHeight(ctx, 1); err != nil {
 		return nil, err
 	}
+	return runTarget(ctx, lazTarget{
+		observe: n.Comet, query: n.Client,
+		rpcAddrs: []string{rpcAddr}, locals: []*client.Client{n.Client},
+		feeSinks: []tx.Address{bank.FeeCollector},
+		supply:   uint64(o.Accounts) * genesisBalance,
+	}, o)
+}
 
+// nodeLogger is the logger of a bench node: errors only, to the progress
+// writer or stderr.
+func nodeLogger(o Options) *slog.Logger {
+	out := o.Progress
+	if out == nil {
+		out = os.Stderr
+	}
+	return slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelError}))
+}
+
+// lazTarget is the chain a LazChain run sends its workload to: a single
+// node, or a network whose node 0 is observed.
+type lazTarget struct {
+	// observe is the node whose commits are timed.
+	observe *cmtnode.Node
+	// query is observe's in-process client, for the gas estimate, the
+	// signing and the final state check.
+	query *client.Client
+	// rpcAddrs (host:port of the RPC servers, for TransportHTTP) and locals
+	// (in-process clients, for TransportLocal) are the nodes broadcast to;
+	// the workload's lanes are spread over them.
+	rpcAddrs []string
+	locals   []*client.Client
+	// feeSinks are the accounts a tx's fee ends up in during the run: the
+	// fee collector, and, where staking validators sign blocks, the rewards
+	// escrow and the validators' iDAO treasuries (commission).
+	feeSinks []tx.Address
+	// supply is the chain's total ulaz from genesis on.
+	supply uint64
+}
+
+// runTarget signs the workload's txs, sends them to t's nodes, times their
+// commits on t.observe and checks the state they leave.
+func runTarget(ctx context.Context, t lazTarget, o Options) (res *AppResult, err error) {
 	p := newPlan(o)
-	if p.gasLimit, p.fee, err = planGas(ctx, n.Client, p); err != nil {
+	if p.gasLimit, p.fee, err = planGas(ctx, t.query, p); err != nil {
 		return nil, err
 	}
-	feesBefore, _, err := n.Client.Balance(ctx, bank.FeeCollector, 0)
+	feesBefore, err := balanceSum(ctx, t.query, t.feeSinks)
 	if err != nil {
 		return nil, err
 	}
 	signStart := time.Now()
-	lanes, workers, err := signPlan(ctx, n.Client, p)
+	lanes, workers, err := signPlan(ctx, t.query, p)
 	if err != nil {
 		return nil, err
 	}
 	signTime := time.Since(signStart)
 
-	bc, err := broadcaster(o.Transport, rpcAddr, n.Client)
-	if err != nil {
-		return nil, err
+	var bcs []*client.Client
+	for i, addr := range t.rpcAddrs {
+		bc, err := broadcaster(o.Transport, addr, t.locals[i])
+		if err != nil {
+			return nil, err
+		}
+		bcs = append(bcs, bc)
 	}
-	m, err := drive(ctx, n.Comet, bc, workload{app: p.app, lanes: lanes}, o.Concurrency, o.Progress)
+	m, err := drive(ctx, t.observe, bcs, workload{app: p.app, lanes: lanes}, o.Concurrency, o.Progress)
 	if err != nil {
 		return nil, err
 	}
 	res = summarise(p.app, m)
 	res.GasPerTx = p.gasLimit
+	if res.LastHeight > 0 {
+		h := res.LastHeight
+		vals, err := t.query.RPC().Validators(ctx, &h, nil, nil)
+		if err != nil {
+			return res, fmt.Errorf("validator set at height %d: %w", h, err)
+		}
+		res.Validators = vals.Total
+	}
 	res.Signing = &Signing{Txs: o.Txs, Workers: workers, Seconds: signTime.Seconds(), TxPerSec: float64(o.Txs) / signTime.Seconds()}
 	if res.Failed > 0 {
 		return res, fmt.Errorf("%d of %d %ss did not commit with code 0; first: %s", res.Failed, res.Txs, p.noun, res.FirstError)
 	}
-	res.Verified, err = verifyPlan(ctx, n.Client, p, feesBefore)
+	res.Verified, err = verifyPlan(ctx, t.query, p, t, feesBefore)
 	return res, err
+}
+
+// balanceSum is the sum of the accounts' balances at the latest height.
+func balanceSum(ctx context.Context, c *client.Client, addrs []tx.Address) (uint64, error) {
+	var sum uint64
+	for _, a := range addrs {
+		b, _, err := c.Balance(ctx, a, 0)
+		if err != nil {
+			return 0, fmt.Errorf("balance of %s: %w", a, err)
+		}
+		sum += b
+	}
+	return sum, nil
 }
 
 // planGas simulates the plan's first tx and returns the gas limit (the
@@ -300,9 +381,10 @@ type Verification struct {
 
 // verifyPlan checks that every account's nonce is the number of txs it
 // sent, that its balance is its genesis balance less what it sent and paid
-// plus what it received, that the fee collector got every fee and that the
-// supply did not change; then the workload's own state.
-func verifyPlan(ctx context.Context, c *client.Client, p *plan, feesBefore uint64) (*Verification, error) {
+// plus what it received, that t's fee sinks (the fee collector on a single
+// node) got every fee and that the supply did not change; then the
+// workload's own state.
+func verifyPlan(ctx context.Context, c *client.Client, p *plan, t lazTarget, feesBefore uint64) (*Verification, error) {
 	v := &Verification{Accounts: len(p.keys)}
 	total := 0
 	for _, n := range p.counts {
@@ -326,19 +408,23 @@ func verifyPlan(ctx context.Context, c *client.Client, p *plan, feesBefore uint6
 		}
 	}
 	v.NoncesOK, v.BalancesOK = true, true
-	fees, _, err := c.Balance(ctx, bank.FeeCollector, 0)
+	fees, err := balanceSum(ctx, c, t.feeSinks)
 	if err != nil {
 		return v, err
 	}
 	v.FeesCollected = fees - feesBefore
 	if want := uint64(total) * p.fee; v.FeesCollected != want {
-		return v, fmt.Errorf("fee collector received %d ulaz, want %d (%d txs × %d)", v.FeesCollected, want, total, p.fee)
+		what := "fee collector"
+		if len(t.feeSinks) > 1 {
+			what = "fee collector, rewards escrow and validator treasuries"
+		}
+		return v, fmt.Errorf("%s received %d ulaz, want %d (%d txs × %d)", what, v.FeesCollected, want, total, p.fee)
 	}
 	supply, _, err := c.Supply(ctx, 0)
 	if err != nil {
 		return v, err
 	}
-	if want := tx.FormatBaseUnits(uint64(len(p.keys)) * genesisBalance); supply.Supply != want {
+	if want := tx.FormatBaseUnits(t.supply); supply.Supply != want {
 		return v, fmt.Errorf("supply %s ulaz, want %s", supply.Supply, want)
 	}
 	v.SupplyOK = true

@@ -43,8 +43,19 @@ are checked as for transfers, and so is every token's value, each account's
 pair summing to what genesis minted. The kvstore run is the same for both
 workloads, so the two LazChain figures can be set side by side.
 
+With --validators N (N > 1) the LazChain run uses a real network of N
+validators instead of one node: their homes are written as by lazchain
+testnet (each validator's iDAO bonds stake in genesis, so all N vote), with
+the same funded accounts and block time, and every node runs in this process
+on loopback ports. Once all are at height 2 and connected to each other, the
+transfers go to node 0's RPC (which gossips them; with --spread, account i's
+to node i mod N) and commits are timed on node 0; the state is checked there
+as for one node, the fees wherever staking rewards moved them. The kvstore
+reference stays a single node. Only --workload transfers runs on a network.
+
 The node homes go in a temporary directory removed afterwards, or, with
---home DIR, in DIR/lazchain and DIR/kvstore, kept for inspection. Progress
+--home DIR, in DIR/lazchain and DIR/kvstore (and DIR/testnet/nodeI with
+--validators), kept for inspection. Progress
 goes to stderr; the result to stdout (--output json for a machine-readable
 one).`,
 		Args: cobra.NoArgs,
@@ -70,6 +81,8 @@ one).`,
 	f.DurationVar(&o.BlockTime, "block-time", bench.DefaultBlockTime, "pause after each block (CometBFT timeout_commit) for both nodes; 0 for none")
 	f.Int64Var(&o.BlockMaxGas, "block-max-gas", 0, "genesis block.max_gas for both nodes: 0 keeps what lazchain init writes, -1 is no limit")
 	f.BoolVar(&o.SkipKVStore, "skip-kvstore", false, "run LazChain only")
+	f.IntVar(&o.Validators, "validators", bench.DefaultValidators, "validators of the LazChain chain: 1 is a single node; more starts a network of them in this process on loopback (the kvstore reference stays one node)")
+	f.BoolVar(&o.Spread, "spread", false, "with --validators N > 1, send account i's txs to node i mod N instead of all to node 0")
 	f.StringVar(&o.Workload, "workload", bench.DefaultWorkload, "what the LazChain accounts send: transfers (bank transfers) or dat-transfer-value (DAT transferValue between two of the sender's tokens, seeded in genesis)")
 	f.StringVar(&o.Transport, "transport", bench.DefaultTransport, "how txs reach the nodes: http (CometBFT's JSON-RPC over loopback, as clients send them) or local (in-process RPC client: the node's own cost alone)")
 	return cmd
@@ -77,23 +90,32 @@ one).`,
 
 func printBench(w io.Writer, r *bench.Result) {
 	s := r.Settings
-	fmt.Fprintf(w, "single validator; broadcast: %s\n", s.Broadcast)
+	if s.Validators > 1 {
+		fmt.Fprintf(w, "lazchain: %d validators on loopback in this process, commits timed on node 0; kvstore: single validator (reference)\n", s.Validators)
+	} else {
+		fmt.Fprintln(w, "single validator (lazchain and kvstore)")
+	}
+	fmt.Fprintf(w, "broadcast: %s\n", s.Broadcast)
 	fmt.Fprintf(w, "%d txs from %d accounts, %d broadcasting goroutines, block time %s; %d CPUs, %s\n",
 		s.Txs, s.Accounts, s.Concurrency, s.BlockTime, s.CPUs, s.GoVersion)
-	fmt.Fprintf(w, "both nodes: mempool size %d, cache %d, recheck %v, indexer %s, db %s, block max bytes %d, block max gas %d\n",
-		s.MempoolSize, s.MempoolCacheSize, s.MempoolRecheck, s.TxIndexer, s.DBBackend, s.MaxBlockBytes, s.MaxBlockGas)
+	nodes := "both nodes"
+	if s.Validators > 1 {
+		nodes = "every node"
+	}
+	fmt.Fprintf(w, "%s: mempool size %d, cache %d, recheck %v, indexer %s, db %s, block max bytes %d, block max gas %d\n",
+		nodes, s.MempoolSize, s.MempoolCacheSize, s.MempoolRecheck, s.TxIndexer, s.DBBackend, s.MaxBlockBytes, s.MaxBlockGas)
 	if s.Workload == bench.WorkloadDATTransferValue {
 		fmt.Fprintf(w, "lazchain workload: DAT transferValue, 1 unit between two genesis tokens of the sender's, alternating direction (%s)\n", s.Workload)
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "app\ttxs\tbytes/tx\tseconds\tcommitted tx/s\tp50\tp99\tblocks\ttxs/block\tfailed\tcpu\t")
+	fmt.Fprintln(tw, "app\tvalidators\ttxs\tbytes/tx\tseconds\tcommitted tx/s\tp50\tp99\tblocks\ttxs/block\tfailed\tcpu\t")
 	for _, a := range []*bench.AppResult{r.LazChain, r.KVStore} {
 		if a == nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.0f\t%s\t%s\t%d\t%.0f\t%d\t%.0f%%\t\n",
-			a.App, a.Txs, a.MeanTxBytes, a.Seconds, a.TxPerSec, ms(a.P50), ms(a.P99), a.Blocks, a.MeanTxsPerBlock, a.Failed, a.CPUPercent)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.2f\t%.0f\t%s\t%s\t%d\t%.0f\t%d\t%.0f%%\t\n",
+			a.App, a.Validators, a.Txs, a.MeanTxBytes, a.Seconds, a.TxPerSec, ms(a.P50), ms(a.P99), a.Blocks, a.MeanTxsPerBlock, a.Failed, a.CPUPercent)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "(seconds: first broadcast to last commit; p50/p99: broadcast to commit; cpu: process CPU over the window, 100% = one core)")
@@ -107,8 +129,12 @@ func printBench(w io.Writer, r *bench.Result) {
 				l.App, l.Signing.Txs, l.Signing.Seconds, l.Signing.Workers, l.Signing.TxPerSec)
 		}
 		if v := l.Verified; v != nil && v.NoncesOK && v.BalancesOK && v.SupplyOK {
-			fmt.Fprintf(w, "%s state: %d accounts' nonces and balances as expected, %d ulaz of fees collected, supply unchanged\n",
-				l.App, v.Accounts, v.FeesCollected)
+			where := ""
+			if s.Validators > 1 {
+				where = " (fee collector, staking rewards escrow and validator iDAO treasuries)"
+			}
+			fmt.Fprintf(w, "%s state: %d accounts' nonces and balances as expected, %d ulaz of fees collected%s, supply unchanged\n",
+				l.App, v.Accounts, v.FeesCollected, where)
 		}
 		if v := l.Verified; v != nil && v.DATTokensOK {
 			fmt.Fprintf(w, "%s state: %d DAT tokens' values as expected, each account's pair summing to its genesis value, class total unchanged\n",
