@@ -33,6 +33,11 @@ type StateConfig struct {
 	// KeepVersions prunes state versions older than this many blocks; 0
 	// keeps all (every height stays queryable and provable).
 	KeepVersions int64 `toml:"keep_versions"`
+	// SnapshotInterval takes a state sync snapshot every this many blocks
+	// (0: none; the node can still restore from others' snapshots).
+	SnapshotInterval uint64 `toml:"snapshot_interval"`
+	// SnapshotKeepRecent is how many snapshots are kept.
+	SnapshotKeepRecent int `toml:"snapshot_keep_recent"`
 }
 
 // LogConfig configures logging.

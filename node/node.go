@@ -132,6 +132,12 @@ func Start(home string, o StartOptions) (*Node, error) {
 		tree.Close()
 		return nil, err
 	}
+	if err := n.App.EnableSnapshots(app.SnapshotOptions{
+		Dir: filepath.Join(home, "data", "snapshots"), Interval: ac.State.SnapshotInterval, KeepRecent: ac.State.SnapshotKeepRecent,
+	}); err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("state sync snapshots: %w", err)
+	}
 	if err := n.startComet(o.Metrics, ac.Log.CometBFT); err != nil {
 		tree.Close()
 		return nil, err
@@ -277,6 +283,7 @@ func (n *Node) Stop() error {
 		n.closeIndex = nil
 	}
 	if n.tree != nil {
+		n.App.WaitSnapshots()
 		errs = append(errs, n.tree.Close())
 		n.tree = nil
 	}

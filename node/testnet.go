@@ -37,6 +37,12 @@ type TestnetOptions struct {
 	Accounts []bank.Balance
 	// Staking overrides the staking parameters (nil: defaults).
 	Staking *staking.GenesisParams
+	// SnapshotInterval makes every node take a state sync snapshot every
+	// this many blocks (0: none).
+	SnapshotInterval uint64
+	// SnapshotKeepRecent is how many snapshots each node keeps (0: the
+	// app's default).
+	SnapshotKeepRecent int
 }
 
 // TestnetNode is one home of a testnet.
@@ -167,6 +173,8 @@ func Testnet(dir string, o TestnetOptions) ([]TestnetNode, error) {
 		cmtcfg.WriteConfigFile(filepath.Join(n.Home, "config", "config.toml"), cfg)
 		ac := DefaultAppConfig()
 		ac.API.Address = n.API
+		ac.State.SnapshotInterval = o.SnapshotInterval
+		ac.State.SnapshotKeepRecent = o.SnapshotKeepRecent
 		if err := writeAppConfig(n.Home, ac); err != nil {
 			return nil, err
 		}

@@ -75,6 +75,7 @@ Every command takes --home (the node's directory, default $LAZCHAIN_HOME or
 		newBenchCmd(),
 		newWorkerCmd(),
 		newTestnetCmd(),
+		newJoinCmd(),
 		newDataCmd(),
 		newVersionCmd(),
 	)

@@ -76,5 +76,7 @@ The operator keys are stored unencrypted: a testnet is for testing.`,
 	cmd.Flags().StringVar(&o.Host, "host", "127.0.0.1", "address the nodes listen on and dial each other at")
 	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "pause after each block")
 	cmd.Flags().StringVar(&selfBond, "self-bond", "1000laz", "what each validator iDAO bonds at genesis")
+	cmd.Flags().Uint64Var(&o.SnapshotInterval, "snapshot-interval", 100, "every node takes a state sync snapshot every this many blocks (0: none)")
+	cmd.Flags().IntVar(&o.SnapshotKeepRecent, "snapshot-keep", 5, "how many of its latest snapshots each node keeps for joining nodes")
 	return cmd
 }
