@@ -463,3 +463,48 @@ func (n *network) checkNoPlaintext(markers ...string) {
 		}
 	}
 }
+
+// textLines makes n JSON Lines records of a two-topic text corpus, label
+// 0 for animals and 1 for markets, each sentence distinct.
+func textLines(from, n int) []byte {
+	animals := []string{"cat", "dog", "horse", "otter", "badger", "heron", "fox", "hare"}
+	places := []string{"meadow", "river bank", "old barn", "forest edge", "garden", "hillside"}
+	assets := []string{"shares", "bonds", "futures", "copper", "the index", "grain contracts"}
+	moves := []string{"rallied", "slumped", "traded flat", "rose sharply", "fell in late trading", "recovered"}
+	var lines [][]byte
+	for i := from; i < from+n; i++ {
+		var text string
+		label := i % 2
+		if label == 0 {
+			text = fmt.Sprintf("the %s slept by the %s on day %d", animals[i%len(animals)], places[(i/2)%len(places)], i)
+		} else {
+			text = fmt.Sprintf("%s %s as traders watched the session number %d", assets[i%len(assets)], moves[(i/2)%len(moves)], i)
+		}
+		b, _ := json.Marshal(map[string]any{"text": text, "label": label})
+		lines = append(lines, b)
+	}
+	return datasets.Join(lines)
+}
+
+// TestTextPool runs a text pool (hashed character n-grams) through the
+// path: a fresh contribution is anchored with value, a copy rejected.
+func TestTextPool(t *testing.T) {
+	n := newNetwork(t, 1)
+	w := n.addWorker(0, 10_000_000, false)
+	schema := `{"type":"object","required":["text","label"],"properties":{"text":{"type":"string","minLength":1,"maxLength":500},"label":{"type":"integer","minimum":0,"maximum":1}}}`
+	msg := poolMsg(1, 1, 60, 1)
+	msg.Kind, msg.Schema, msg.Name = "text", schema, "news and nature"
+	pool := n.createPool(msg, textLines(0, 40), n.checked(w.ID()))
+	data := textLines(1000, 30)
+	c := n.waitStatus(n.contribute(pool.Id, data).Contribution, 30*time.Second)
+	if c.Status != flow.StatusAnchored || c.Results[0].ValuePpm == 0 || c.Results[0].UniquenessPpm == 0 {
+		t.Fatalf("text contribution: %s (%s) %+v", c.Status, c.Reason, c.Results)
+	}
+	dup := n.waitStatus(n.contribute(pool.Id, data).Contribution, 30*time.Second)
+	if dup.Status != flow.StatusRejected {
+		t.Fatalf("copied text contribution: %s (%s), want rejected", dup.Status, dup.Reason)
+	}
+	// Sentences that differ only in their number are near-duplicates of
+	// each other, so uniqueness is below 100%.
+	t.Logf("text pool: score %d ppm (uniqueness %d, value %d); copy: %s", c.ScorePpm, c.Results[0].UniquenessPpm, c.Results[0].ValuePpm, dup.Reason)
+}
