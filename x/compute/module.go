@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
-
 	"github.com/lazchain/lazchain/chain"
 )
 
@@ -89,13 +87,12 @@ func overlayParams(p, given *Params, raw json.RawMessage) error {
 	}
 	dst, src := p.ProtoReflect(), given.ProtoReflect()
 	fields := dst.Descriptor().Fields()
-	for name := range named {
-		fd := fields.ByJSONName(name)
-		if fd == nil {
-			fd = fields.ByName(protoreflect.Name(name))
-		}
+	for i := 0; i < fields.Len(); i++ { // field order, not map order
+		fd := fields.Get(i)
+		_, byJSON := named[fd.JSONName()]
+		_, byName := named[string(fd.Name())]
 		switch {
-		case fd == nil: // an unknown field, ignored as DecodeProtoJSON does
+		case !byJSON && !byName: // left out: keeps its default
 		case src.Has(fd):
 			dst.Set(fd, src.Get(fd))
 		default:
