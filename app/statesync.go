@@ -37,7 +37,7 @@ import (
 // written when the next is due, the next is skipped. The goroutine reads an
 // immutable version of the tree through a store.Export opened in Commit
 // itself, before any later Commit can prune that version; while the export
-// is open iavl refuses to delete the version (a Prune covering it fails and
+// is open the tree refuses to delete the version (a Prune covering it fails and
 // is retried by the next Commit's Prune), so Options.KeepVersions cannot
 // pull the version from under the export.
 //

@@ -91,12 +91,19 @@ func ReadSnapshotHeader(r io.Reader) (SnapshotHeader, error) {
 	return h, err
 }
 
-// Export is an open export of one committed version. While it is open, iavl
-// counts it as a reader of that version and refuses to prune it (Prune then
-// fails and the version is pruned by a later Prune once the export is
-// closed); versions before it can still be pruned, since they share no node
-// it can reach that a later version does not also keep. Close it when done.
+// Export is an open export of one committed version. While it is open the
+// tree holds that version: a Prune that would delete it fails (and the
+// version is pruned by a later Prune once the export is closed); versions
+// before it can still be pruned, since they share no node it can reach
+// that a later version does not also keep. Close it when done.
+//
+// The export reads the version through its own iavl tree over the same
+// database, with its own node cache: iavl's working tree rewrites cached
+// nodes' child pointers as it copies them on write (Node.clone), so an
+// exporter walking nodes shared with it from another goroutine would race
+// with every block.
 type Export struct {
+	tree    *Tree
 	version int64
 	hash    []byte
 	leaves  int64
@@ -113,21 +120,30 @@ func (t *Tree) OpenExport(version int64) (*Export, error) {
 	if version <= 0 {
 		return nil, fmt.Errorf("export state version %d: only committed versions (1 and up) can be exported", version)
 	}
-	snap, err := t.At(version)
-	if err != nil {
-		return nil, fmt.Errorf("export state version %d: %w", version, err)
-	}
-	exp, err := snap.tree.Export()
-	if err != nil {
-		return nil, fmt.Errorf("export state version %d: %w", version, err)
-	}
-	// The hold is in place: make sure the version was not pruned before it.
+	t.holdMu.Lock()
+	defer t.holdMu.Unlock()
 	if !t.tree.VersionExists(version) {
-		exp.Close()
-		return nil, fmt.Errorf("export state version %d: %w: pruned while opening the export", version, ErrVersionMissing)
+		return nil, fmt.Errorf("export state version %d: %w", version, ErrVersionMissing)
 	}
-	return &Export{version: version, hash: snap.tree.Hash(), leaves: snap.tree.Size(), exp: exp}, nil
+	reader := iavl.NewMutableTree(t.db, exportCacheSize, true, iavl.NewNopLogger())
+	imm, err := reader.GetImmutable(version)
+	if err != nil {
+		return nil, fmt.Errorf("export state version %d: %w", version, err)
+	}
+	exp, err := imm.Export()
+	if err != nil {
+		return nil, fmt.Errorf("export state version %d: %w", version, err)
+	}
+	if t.holds == nil {
+		t.holds = map[int64]int{}
+	}
+	t.holds[version]++
+	return &Export{tree: t, version: version, hash: imm.Hash(), leaves: imm.Size(), exp: exp}, nil
 }
+
+// exportCacheSize is the node cache of an export's own tree: it walks
+// each node once, so a small cache serves.
+const exportCacheSize = 10_000
 
 // Version is the exported version.
 func (e *Export) Version() int64 { return e.version }
@@ -140,6 +156,7 @@ func (e *Export) Close() {
 	if e.exp != nil {
 		e.exp.Close()
 		e.exp = nil
+		e.tree.release(e.version)
 	}
 }
 

@@ -19,6 +19,20 @@ type Tree struct {
 
 	mu     sync.RWMutex // guards latest
 	latest *Snapshot
+
+	// holdMu guards holds, the versions open exports read (version →
+	// number of exports), and serialises pruning with opening exports.
+	holdMu sync.Mutex
+	holds  map[int64]int
+}
+
+// release ends one export's hold on version.
+func (t *Tree) release(version int64) {
+	t.holdMu.Lock()
+	defer t.holdMu.Unlock()
+	if t.holds[version]--; t.holds[version] <= 0 {
+		delete(t.holds, version)
+	}
 }
 
 // TreeOptions tune the tree.
@@ -107,6 +121,17 @@ func (t *Tree) Commit() ([]byte, int64, error) {
 func (t *Tree) Prune(version int64) error {
 	if version <= 0 {
 		return nil
+	}
+	t.holdMu.Lock()
+	defer t.holdMu.Unlock()
+	oldest := int64(0)
+	for held := range t.holds { // the minimum: order does not matter
+		if oldest == 0 || held < oldest {
+			oldest = held
+		}
+	}
+	if oldest != 0 && oldest <= version {
+		return fmt.Errorf("prune to version %d: version %d is held by an open export; it is pruned once the export is closed", version, oldest)
 	}
 	return t.tree.DeleteVersionsTo(version)
 }
