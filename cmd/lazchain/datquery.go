@@ -59,6 +59,9 @@ func newQueryDATCmd() *cobra.Command {
 			for _, u := range r.Usage {
 				fmt.Fprintf(w, "  used    %d units of %s\n", u.Amount, u.Metric)
 			}
+			if t.IntegrityHash != "" {
+				fmt.Fprintf(w, "  content %s (commitment to the data it anchors)\n", t.IntegrityHash)
+			}
 		})
 
 	var tpage pageFlags
