@@ -1,15 +1,19 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/lazchain/lazchain/blob"
 	"github.com/lazchain/lazchain/client"
+	"github.com/lazchain/lazchain/x/flow"
 )
 
 func get(t *testing.T, url string) string {
@@ -74,5 +78,60 @@ func TestDevnetServesAPIAndMetrics(t *testing.T) {
 	page := get(t, api+"/")
 	if !strings.Contains(page, "TEST-ONLY") || !strings.Contains(page, alice.Address().String()) {
 		t.Fatalf("the dashboard does not show the test keys as test-only")
+	}
+}
+
+// The devnet process runs a dev-enclave worker and a demo pool: a
+// contribution of the sample file it writes is encrypted, verified and
+// anchored, and bob gets the DAT.
+func TestDevnetVerifiesAContribution(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	d := newDevnet(t, true)
+	d.start(ctx)
+	var b struct {
+		Flow struct {
+			Worker     uint64 `json:"worker"`
+			Pool       uint64 `json:"pool"`
+			Sample     string `json:"sample_file"`
+			DevEnclave bool   `json:"dev_enclave"`
+		} `json:"data_pool_demo"`
+	}
+	line, _ := d.proc.stdout.firstLine()
+	if err := json.Unmarshal(line, &b); err != nil || b.Flow.Pool == 0 || b.Flow.Worker == 0 || !b.Flow.DevEnclave {
+		t.Fatalf("devnet banner data_pool_demo: %+v %v", b.Flow, err)
+	}
+	data, err := os.ReadFile(b.Flow.Sample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.client.Contribute(ctx, bob, b.Flow.Pool, bytes.NewReader(data), int64(len(data)),
+		blob.NewClient("http://"+d.api, nil), nil, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.DevWorkers {
+		t.Fatal("the devnet's worker was not reported as a dev enclave")
+	}
+	for {
+		c, err := d.client.Contribution(ctx, res.Contribution, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status == flow.StatusAnchored {
+			tok, err := d.client.DATToken(ctx, c.Token, 0)
+			if err != nil || tok.Token.Owner != bob.Address().String() || tok.Token.ShareRatio == 0 {
+				t.Fatalf("minted token %+v %v", tok, err)
+			}
+			return
+		}
+		if c.Status != flow.StatusVerifying {
+			t.Fatalf("contribution %d is %s: %s", c.Id, c.Status, c.Reason)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("contribution %d still verifying: %+v", c.Id, c)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
