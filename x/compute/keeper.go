@@ -69,15 +69,7 @@ var (
 	present        = []byte{1}
 )
 
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-
-func workerKey(id uint64) []byte { return cat(workerPrefix, store.EncodeUint64(id)) }
+func workerKey(id uint64) []byte { return store.Key(workerPrefix, store.EncodeUint64(id)) }
 
 func (k *Keeper) kv(ctx *chain.Context) store.KV { return ctx.Store(Name) }
 
@@ -271,13 +263,13 @@ func (k *Keeper) recordBlockHash(ctx *chain.Context) {
 		return
 	}
 	kv := ctx.StoreUnmetered(Name)
-	kv.Set(cat(hashPrefix, ctx.BlockHash), store.EncodeUint64(uint64(ctx.Height)))
-	kv.Set(cat(hashHPrefix, store.EncodeUint64(uint64(ctx.Height))), append([]byte(nil), ctx.BlockHash...))
+	kv.Set(store.Key(hashPrefix, ctx.BlockHash), store.EncodeUint64(uint64(ctx.Height)))
+	kv.Set(store.Key(hashHPrefix, store.EncodeUint64(uint64(ctx.Height))), append([]byte(nil), ctx.BlockHash...))
 	window := int64(k.Params(ctx).BlockHashWindow)
 	if old := ctx.Height - window; old > 0 {
-		hk := cat(hashHPrefix, store.EncodeUint64(uint64(old)))
+		hk := store.Key(hashHPrefix, store.EncodeUint64(uint64(old)))
 		if h := kv.Get(hk); h != nil {
-			kv.Delete(cat(hashPrefix, h))
+			kv.Delete(store.Key(hashPrefix, h))
 			kv.Delete(hk)
 		}
 	}
@@ -289,7 +281,7 @@ func (k *Keeper) recentBlock(ctx *chain.Context, hexHash string) ([]byte, error)
 	if err != nil || len(h) != 32 {
 		return nil, ErrStaleBlockHash.Wrapf("block hash %q: want 64 hex digits", hexHash)
 	}
-	v := k.kv(ctx).Get(cat(hashPrefix, h))
+	v := k.kv(ctx).Get(store.Key(hashPrefix, h))
 	if v == nil {
 		return nil, ErrStaleBlockHash.Wrapf("block hash %s is not among the last %d blocks' hashes: attest again against a recent block",
 			hexHash, k.Params(ctx).BlockHashWindow)

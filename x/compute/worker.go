@@ -114,7 +114,7 @@ func (k *Keeper) execRegisterWorker(ctx *chain.Context, msg *MsgRegisterWorker) 
 		return ErrInsufficientBond.Wrapf("bond %d ulaz is below the minimum %d ulaz", bond, minBond)
 	}
 	kv := k.kv(ctx)
-	if kv.Get(cat(hpkePrefix, hpkePub)) != nil {
+	if kv.Get(store.Key(hpkePrefix, hpkePub)) != nil {
 		return ErrDuplicateKey.Wrapf("HPKE key %s is already registered: every enclave generates its own keys", msg.HpkePublicKey)
 	}
 	v, err := k.verify(ctx, msg.Kind, msg.Evidence, from, hpkePub, signPub, msg.BlockHash)
@@ -133,8 +133,8 @@ func (k *Keeper) execRegisterWorker(ctx *chain.Context, msg *MsgRegisterWorker) 
 	}
 	apply(ctx, w, v, p)
 	k.setWorker(ctx, w)
-	kv.Set(cat(hpkePrefix, hpkePub), store.EncodeUint64(id))
-	kv.Set(cat(operatorPrefix, from.Bytes(), store.EncodeUint64(id)), present)
+	kv.Set(store.Key(hpkePrefix, hpkePub), store.EncodeUint64(id))
+	kv.Set(store.Key(operatorPrefix, from.Bytes(), store.EncodeUint64(id)), present)
 	ctx.Emit(chain.Event("compute_worker",
 		chain.Indexed("worker", strconv.FormatUint(id, 10)),
 		chain.Indexed("idao", strconv.FormatUint(w.Idao, 10)),

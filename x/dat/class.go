@@ -241,7 +241,7 @@ func (k *Keeper) ancestors(ctx *chain.Context, id uint64) (ids []uint64, dist ma
 
 // children lists a class's direct children in id order.
 func (k *Keeper) children(ctx *chain.Context, id uint64) []uint64 {
-	return idsUnder(k.kv(ctx), key(childPrefix, be(id)))
+	return store.IDsUnder(k.kv(ctx), key(childPrefix, be(id)))
 }
 
 // addParent adds a lineage edge class → parent, refusing cycles, and

@@ -21,14 +21,14 @@ func (m Module) BeginBlock(ctx *chain.Context) error {
 	var due []uint64
 	if ctx.Height > 0 {
 		end := key(expHPrefix, be(uint64(ctx.Height)+1))
-		for _, kk := range keysRange(kv, expHPrefix, end) {
+		for _, kk := range store.Keys(kv, expHPrefix, end) {
 			due = append(due, store.DecodeUint64(kk[len(kk)-8:]))
 			kv.Delete(kk)
 		}
 	}
 	if now := ctx.Time.Unix(); now > 0 {
 		end := key(expTPrefix, be(uint64(now)+1))
-		for _, kk := range keysRange(kv, expTPrefix, end) {
+		for _, kk := range store.Keys(kv, expTPrefix, end) {
 			due = append(due, store.DecodeUint64(kk[len(kk)-8:]))
 			kv.Delete(kk)
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/store"
 )
 
 // Invariants are the module's whole-state checks.
@@ -21,7 +22,7 @@ func (m Module) Invariants() []chain.Invariant {
 // classTokens reads every token of a class in id order.
 func (k *Keeper) classTokens(ctx *chain.Context, class uint64) []*Token {
 	var out []*Token
-	for _, id := range idsUnder(ctx.StoreUnmetered(Name), key(classTokPrefix, be(class))) {
+	for _, id := range store.IDsUnder(ctx.StoreUnmetered(Name), key(classTokPrefix, be(class))) {
 		b := ctx.StoreUnmetered(Name).Get(tokenKey(id))
 		if b == nil {
 			return append(out, nil)

@@ -164,25 +164,5 @@ func (k *Keeper) setAllowance(ctx *chain.Context, tok uint64, op tx.Address, v u
 // keys lists the keys under prefix, so a caller can delete or rewrite them
 // without writing while iterating.
 func keys(kv store.KV, prefix []byte) [][]byte {
-	return keysRange(kv, prefix, store.PrefixEnd(prefix))
-}
-
-// keysRange lists the keys in [start, end).
-func keysRange(kv store.KV, start, end []byte) [][]byte {
-	var out [][]byte
-	store.Each(kv, start, end, func(k, _ []byte) bool {
-		out = append(out, append([]byte(nil), k...))
-		return true
-	})
-	return out
-}
-
-// idsUnder lists the trailing 8-byte ids of the keys under prefix, in order.
-func idsUnder(kv store.KV, prefix []byte) []uint64 {
-	var out []uint64
-	store.Each(kv, prefix, store.PrefixEnd(prefix), func(k, _ []byte) bool {
-		out = append(out, store.DecodeUint64(k[len(k)-8:]))
-		return true
-	})
-	return out
+	return store.Keys(kv, prefix, store.PrefixEnd(prefix))
 }

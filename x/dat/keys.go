@@ -28,18 +28,7 @@ var (
 var present = []byte{1}
 
 // key concatenates a prefix with raw parts.
-func key(prefix []byte, parts ...[]byte) []byte {
-	n := len(prefix)
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	out = append(out, prefix...)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
+func key(prefix []byte, parts ...[]byte) []byte { return store.Key(prefix, parts...) }
 
 // be is an id as 8 bytes big-endian, so keys sort by id.
 func be(v uint64) []byte { return store.EncodeUint64(v) }

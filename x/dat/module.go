@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/lazchain/lazchain/chain"
+	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -170,7 +171,7 @@ func (m Module) ExportGenesis(ctx *chain.Context) (json.RawMessage, error) {
 		if c.Policy != nil {
 			gc.Policy = GenesisPolicy{AllowedServices: c.Policy.AllowedServices, Restricted: c.Policy.Restricted}
 		}
-		for _, id := range idsUnder(k.kv(ctx), key(classTokPrefix, be(c.Id))) {
+		for _, id := range store.IDsUnder(k.kv(ctx), key(classTokPrefix, be(c.Id))) {
 			t, terr := k.Token(ctx, id)
 			if terr != nil {
 				err = terr

@@ -211,7 +211,7 @@ func (k *Keeper) queryPending(ctx *chain.Context, q PendingQuery) (*QueryPending
 			return nil, err
 		}
 		res.Owner = o.String()
-		for _, id := range idsUnder(k.kv(ctx), key(ownerPrefix, o[:])) {
+		for _, id := range store.IDsUnder(k.kv(ctx), key(ownerPrefix, o[:])) {
 			t, err := k.Token(ctx, id)
 			if err != nil {
 				panic("dat: broken invariant: owner index names " + err.Error())

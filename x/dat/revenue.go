@@ -9,6 +9,7 @@ import (
 
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/internal/accum"
+	"github.com/lazchain/lazchain/store"
 	"github.com/lazchain/lazchain/tx"
 )
 
@@ -237,7 +238,7 @@ func (k *Keeper) execClaimAll(ctx *chain.Context, msg *MsgClaimAll) error {
 	}
 	var total uint64
 	var claimed int
-	for _, id := range idsUnder(k.kv(ctx), key(ownerPrefix, signer[:])) {
+	for _, id := range store.IDsUnder(k.kv(ctx), key(ownerPrefix, signer[:])) {
 		t, err := k.Token(ctx, id)
 		if err != nil {
 			panic(fmt.Sprintf("dat: broken invariant: owner index names %v", err))

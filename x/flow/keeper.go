@@ -120,13 +120,7 @@ var (
 	present       = []byte{1}
 )
 
-func key(prefix []byte, parts ...[]byte) []byte {
-	out := append([]byte(nil), prefix...)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
+func key(prefix []byte, parts ...[]byte) []byte { return store.Key(prefix, parts...) }
 
 func be(v uint64) []byte { return store.EncodeUint64(v) }
 

@@ -230,7 +230,7 @@ func (k *Keeper) completeUnbondings(ctx *chain.Context) error {
 	}
 	kv := k.kv(ctx)
 	end := key(unbondQueuePrefix, beHeight(ctx.Height+1))
-	for _, kk := range keysRange(kv, unbondQueuePrefix, end) {
+	for _, kk := range store.Keys(kv, unbondQueuePrefix, end) {
 		e := k.mustUnbonding(ctx, store.DecodeUint64(kk[len(kk)-8:]))
 		to := delegatorOfEntry(e)
 		if e.Amount > 0 {

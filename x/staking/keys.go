@@ -32,18 +32,7 @@ var (
 var present = []byte{1}
 
 // key concatenates a prefix with raw parts.
-func key(prefix []byte, parts ...[]byte) []byte {
-	n := len(prefix)
-	for _, p := range parts {
-		n += len(p)
-	}
-	out := make([]byte, 0, n)
-	out = append(out, prefix...)
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
+func key(prefix []byte, parts ...[]byte) []byte { return store.Key(prefix, parts...) }
 
 // be is an id as 8 bytes big-endian, so keys sort by id.
 func be(v uint64) []byte { return store.EncodeUint64(v) }
@@ -74,26 +63,4 @@ func unbondValKey(idao uint64, created int64, id uint64) []byte {
 func unbondDelKey(d tx.Address, id uint64) []byte { return key(unbondDelPrefix, d[:], be(id)) }
 func unbondQueueKey(completion int64, id uint64) []byte {
 	return key(unbondQueuePrefix, beHeight(completion), be(id))
-}
-
-// keysRange lists the keys in [start, end), so a caller can delete or
-// rewrite them without writing while iterating.
-func keysRange(kv store.KV, start, end []byte) [][]byte {
-	var out [][]byte
-	store.Each(kv, start, end, func(k, _ []byte) bool {
-		out = append(out, append([]byte(nil), k...))
-		return true
-	})
-	return out
-}
-
-// idsUnder lists the trailing 8-byte ids of the keys under prefix, in key
-// order.
-func idsUnder(kv store.KV, prefix []byte) []uint64 {
-	var out []uint64
-	store.Each(kv, prefix, store.PrefixEnd(prefix), func(k, _ []byte) bool {
-		out = append(out, store.DecodeUint64(k[len(k)-8:]))
-		return true
-	})
-	return out
 }

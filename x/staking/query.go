@@ -177,11 +177,11 @@ func (k *Keeper) queryUnbondings(ctx *chain.Context, q UnbondingsQuery) (*QueryU
 		if err != nil {
 			return nil, err
 		}
-		ids = idsUnder(k.kv(ctx), key(unbondDelPrefix, d[:]))
+		ids = store.IDsUnder(k.kv(ctx), key(unbondDelPrefix, d[:]))
 	} else {
 		// Keyed by creation height, then id: ids rise with heights, so
 		// they come in id order too.
-		ids = idsUnder(k.kv(ctx), key(unbondValPrefix, be(q.IDAO)))
+		ids = store.IDsUnder(k.kv(ctx), key(unbondValPrefix, be(q.IDAO)))
 	}
 	for _, id := range ids {
 		if id <= q.After {

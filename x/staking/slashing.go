@@ -41,7 +41,7 @@ func (k *Keeper) slash(ctx *chain.Context, v *Validator, bps uint32, infraction 
 	var fromEntries uint64
 	prefix := key(unbondValPrefix, be(v.Idao))
 	start := key(prefix, beHeight(infraction+1))
-	for _, kk := range keysRange(k.kv(ctx), start, store.PrefixEnd(prefix)) {
+	for _, kk := range store.Keys(k.kv(ctx), start, store.PrefixEnd(prefix)) {
 		e := k.mustUnbonding(ctx, store.DecodeUint64(kk[len(kk)-8:]))
 		if e.CreationHeight <= infraction {
 			continue // unreachable: the key orders by creation height
@@ -126,7 +126,7 @@ func (k *Keeper) pruneDoubleSigns(ctx *chain.Context, p *Params) {
 		return
 	}
 	kv := k.kv(ctx)
-	for _, kk := range keysRange(kv, doubleSignPrefix, key(doubleSignPrefix, beHeight(oldest))) {
+	for _, kk := range store.Keys(kv, doubleSignPrefix, key(doubleSignPrefix, beHeight(oldest))) {
 		kv.Delete(kk)
 	}
 }

@@ -137,7 +137,7 @@ func (m Module) ValidatorUpdates(ctx *chain.Context) ([]abci.ValidatorUpdate, er
 	k := m.Keeper
 	p := k.Params(ctx)
 	kv := k.kv(ctx)
-	jailed := keysRange(kv, jailedBlockPrefix, store.PrefixEnd(jailedBlockPrefix))
+	jailed := store.Keys(kv, jailedBlockPrefix, store.PrefixEnd(jailedBlockPrefix))
 	for _, kk := range jailed {
 		kv.Delete(kk)
 	}
