@@ -3,7 +3,6 @@ package api_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/blob"
-	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/enclave"
 	"github.com/lazchain/lazchain/internal/datasets"
@@ -26,7 +24,6 @@ import (
 	"github.com/lazchain/lazchain/x/bank"
 	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/flow"
-	"github.com/lazchain/lazchain/x/idao"
 )
 
 // irisLines are every n-th line of Iris from offset: disjoint slices for
@@ -53,25 +50,17 @@ func TestFlowRoutes(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ops := []*tx.PrivateKey{tx.DeterministicKey("api-flow/op1"), tx.DeterministicKey("api-flow/op2")}
-	members := []idao.GenesisMember{{Address: alice.Address().String(), Roles: []string{idao.RoleAdmin}, Weight: 1}}
 	accounts := []bank.Balance{{Address: alice.Address(), Amount: "1000000000000"}, {Address: bob.Address(), Amount: "1000000000000"}}
+	var opAddrs []tx.Address
 	for _, op := range ops {
-		members = append(members, idao.GenesisMember{Address: op.Address().String(), Roles: []string{idao.RoleComputeProvider}, Weight: 1})
+		opAddrs = append(opAddrs, op.Address())
 		accounts = append(accounts, bank.Balance{Address: op.Address(), Amount: "100000000000"})
 	}
-	ig, _ := json.Marshal(idao.Genesis{IDAOs: []idao.GenesisIDAO{
-		{Name: "iris-pool", Creator: alice.Address().String(), Members: members[:1]},
-		{Name: "enclaves", Creator: alice.Address().String(), Members: members},
-	}})
-	params, err := chain.EncodeJSON(enclave.DevComputeParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cg, _ := json.Marshal(compute.Genesis{Params: params})
+	sections := nodetest.FlowGenesis(t, alice.Address(), "iris-pool", nodetest.ComputeIDAO{Name: "enclaves", Operators: opAddrs})
 	home := t.TempDir()
 	if _, err := node.Init(home, node.InitOptions{
 		ChainID: chainID, Moniker: "api-flow", BlockTime: nodetest.BlockTime, Accounts: accounts,
-		Sections: map[string]json.RawMessage{idao.Name: ig, compute.Name: cg},
+		Sections: sections,
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/blob"
-	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/enclave"
 	"github.com/lazchain/lazchain/internal/datasets"
@@ -29,7 +28,6 @@ import (
 	"github.com/lazchain/lazchain/x/bank"
 	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/flow"
-	"github.com/lazchain/lazchain/x/idao"
 )
 
 const chainID = "flow-test-1"
@@ -88,33 +86,21 @@ func key(t *testing.T) *tx.PrivateKey {
 func newNetwork(t *testing.T, operators int) *network {
 	n := &network{t: t, alice: key(t), carol: key(t), logs: &syncBuffer{}}
 	n.log = slog.New(slog.NewTextHandler(n.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	members := []idao.GenesisMember{{Address: n.alice.Address().String(), Roles: []string{idao.RoleAdmin}, Weight: 1}}
 	accounts := []bank.Balance{
 		{Address: n.alice.Address(), Amount: "1000000000000"},
 		{Address: n.carol.Address(), Amount: "1000000000000"},
 	}
+	var opAddrs []tx.Address
 	for range operators {
 		op := key(t)
 		n.ops = append(n.ops, op)
-		members = append(members, idao.GenesisMember{Address: op.Address().String(), Roles: []string{idao.RoleComputeProvider}, Weight: 1})
+		opAddrs = append(opAddrs, op.Address())
 		accounts = append(accounts, bank.Balance{Address: op.Address(), Amount: "100000000000"})
 	}
-	ig, err := json.Marshal(idao.Genesis{IDAOs: []idao.GenesisIDAO{
-		{Name: "iris-pool", Creator: n.alice.Address().String(), Members: members[:1]},
-		{Name: "enclaves", Creator: n.alice.Address().String(), Members: members},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	params, err := chain.EncodeJSON(enclave.DevComputeParams())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cg, _ := json.Marshal(compute.Genesis{Params: params})
+	sections := nodetest.FlowGenesis(t, n.alice.Address(), "iris-pool", nodetest.ComputeIDAO{Name: "enclaves", Operators: opAddrs})
 	n.home = t.TempDir()
 	if _, err := node.Init(n.home, node.InitOptions{
-		ChainID: chainID, Moniker: "flow", BlockTime: nodetest.BlockTime, Accounts: accounts,
-		Sections: map[string]json.RawMessage{idao.Name: ig, compute.Name: cg},
+		ChainID: chainID, Moniker: "flow", BlockTime: nodetest.BlockTime, Accounts: accounts, Sections: sections,
 	}); err != nil {
 		t.Fatal(err)
 	}

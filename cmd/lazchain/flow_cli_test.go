@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/lazchain/lazchain/blob"
-	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/enclave"
 	"github.com/lazchain/lazchain/internal/datasets"
@@ -26,7 +25,6 @@ import (
 	"github.com/lazchain/lazchain/x/bank"
 	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/flow"
-	"github.com/lazchain/lazchain/x/idao"
 )
 
 const flowIrisSchema = `{"type":"object","required":["features","label"],"additionalProperties":false,
@@ -59,21 +57,9 @@ func TestDataFlowThroughTheCLI(t *testing.T) {
 	defer cancel()
 	alice, bob := tx.DeterministicKey("cli-flow/alice"), tx.DeterministicKey("cli-flow/bob")
 	ops := []*tx.PrivateKey{tx.DeterministicKey("cli-flow/op1"), tx.DeterministicKey("cli-flow/op2"), tx.DeterministicKey("cli-flow/op3")}
-	admin := idao.GenesisMember{Address: alice.Address().String(), Roles: []string{idao.RoleAdmin}, Weight: 1}
-	provider := func(k *tx.PrivateKey) idao.GenesisMember {
-		return idao.GenesisMember{Address: k.Address().String(), Roles: []string{idao.RoleComputeProvider}, Weight: 1}
-	}
-	ig, _ := json.Marshal(idao.Genesis{IDAOs: []idao.GenesisIDAO{
-		{Name: "iris-pool", Creator: alice.Address().String(), Members: []idao.GenesisMember{admin}},
-		{Name: "enclaves", Creator: alice.Address().String(), Members: []idao.GenesisMember{admin, provider(ops[0]), provider(ops[1])}},
-		{Name: "offline-enclaves", Creator: alice.Address().String(), Members: []idao.GenesisMember{admin, provider(ops[2])}},
-	}})
-	devParams := enclave.DevComputeParams()
-	params, err := chain.EncodeJSON(devParams)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cg, _ := json.Marshal(compute.Genesis{Params: params})
+	sections := nodetest.FlowGenesis(t, alice.Address(), "iris-pool",
+		nodetest.ComputeIDAO{Name: "enclaves", Operators: []tx.Address{ops[0].Address(), ops[1].Address()}},
+		nodetest.ComputeIDAO{Name: "offline-enclaves", Operators: []tx.Address{ops[2].Address()}})
 	const funds = 1000 * tx.UnitsPerLAZ
 	accounts := []bank.Balance{{Address: alice.Address(), Amount: tx.FormatBaseUnits(funds)}, {Address: bob.Address(), Amount: tx.FormatBaseUnits(funds)}}
 	for _, op := range ops {
@@ -82,7 +68,7 @@ func TestDataFlowThroughTheCLI(t *testing.T) {
 	home := t.TempDir()
 	if _, err := node.Init(home, node.InitOptions{
 		ChainID: "cli-flow", Moniker: "cli-flow", BlockTime: nodetest.BlockTime, Accounts: accounts,
-		Sections: map[string]json.RawMessage{idao.Name: ig, compute.Name: cg},
+		Sections: sections,
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -277,6 +263,7 @@ func TestDataFlowThroughTheCLI(t *testing.T) {
 	e.text([]string{"worker 1 of iDAO 2 — active", devEnclaveText, "operator      " + ops[0].Address().String(),
 		"attestation   sev-snp, measurement " + w1.Measurement, "hpke key      " + w1.HpkePublicKey, "bond          10 LAZ (10000000 ulaz)"},
 		"query", "compute", "worker", "1")
+	devParams := enclave.DevComputeParams()
 	var cp compute.QueryParamsResponse
 	e.query(&cp, "query", "compute", "params")
 	if !cp.Params.DevAttestation || cp.Params.RegistrationBlocks != devParams.RegistrationBlocks || cp.Params.MinBond != devParams.MinBond ||
