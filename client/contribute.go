@@ -45,13 +45,16 @@ func (c *Client) CheckWorkers(ctx context.Context, idaoID uint64) (ok []CheckedW
 		return nil, nil, err
 	}
 	refused = map[uint64]error{}
-	policy := compute.Policy(params)
+	verifier, err := attest.NewVerifier(compute.Policy(params))
+	if err != nil {
+		return nil, nil, fmt.Errorf("the chain's attestation parameters: %w", err)
+	}
 	now := time.Now()
 	for _, w := range ws.Workers {
 		if w.Status != compute.StatusActive {
 			continue
 		}
-		res, err := verifyWorker(chainID, w, policy, now)
+		res, err := verifyWorker(chainID, w, verifier, now)
 		if err != nil {
 			refused[w.Id] = err
 			continue
@@ -61,7 +64,7 @@ func (c *Client) CheckWorkers(ctx context.Context, idaoID uint64) (ok []CheckedW
 	return ok, refused, nil
 }
 
-func verifyWorker(chainID string, w *compute.Worker, policy attest.Policy, now time.Time) (attest.Result, error) {
+func verifyWorker(chainID string, w *compute.Worker, v *attest.Verifier, now time.Time) (attest.Result, error) {
 	digest := sha256.Sum256(w.Evidence)
 	if hex.EncodeToString(digest[:]) != w.AttestationDigest {
 		return attest.Result{}, fmt.Errorf("worker %d: its evidence does not hash to the digest the chain recorded", w.Id)
@@ -72,7 +75,7 @@ func verifyWorker(chainID string, w *compute.Worker, policy attest.Policy, now t
 	if err := errors.Join(err1, err2, err3); err != nil {
 		return attest.Result{}, fmt.Errorf("worker %d: bad stored key: %w", w.Id, err)
 	}
-	res, err := attest.Verify(w.Kind, w.Evidence, policy, now, attest.ReportData(chainID, compute.Operator(w).Bytes(), hpke, sign, block))
+	res, err := v.Verify(w.Kind, w.Evidence, now, attest.ReportData(chainID, compute.Operator(w).Bytes(), hpke, sign, block))
 	if err != nil {
 		return res, fmt.Errorf("worker %d: %w", w.Id, err)
 	}

@@ -45,11 +45,20 @@ type pool struct {
 	cfg        pdv.Config
 	validation []pdv.Record
 	anchored   []anchored
+	// revoked counts the anchored contributions known to be revoked.
+	revoked int
+	// latest is the state as of the last anchored contribution, kept
+	// up to date as contributions are absorbed (nil: rebuilt on next use,
+	// after a revocation). stateMu guards it: scoring reads it while
+	// absorbing adds to it.
+	latest  *pdv.PoolState
+	stateMu sync.RWMutex
 }
 
 type anchored struct {
 	seq, contribution uint64
 	records           []pdv.Record
+	revoked           bool
 }
 
 // DevMeasurement is the launch measurement dev enclaves report: a

@@ -51,14 +51,24 @@ func (e *Enclave) AnchoredSeq(id uint64) uint64 {
 }
 
 // state is the pool's scoring state as of anchor sequence upTo: the
-// records each anchored contribution added, in order.
+// records each anchored contribution added, in order. The state of the
+// last sequence is kept and grown as contributions are absorbed, so the
+// usual case (a job against everything anchored so far) costs nothing;
+// an earlier sequence is rebuilt. The caller holds e.mu.
 func (p *pool) state(upTo uint64) *pdv.PoolState {
+	last := len(p.anchored) > 0 && p.anchored[len(p.anchored)-1].seq == upTo || len(p.anchored) == 0 && upTo == 0
+	if last && p.latest != nil {
+		return p.latest
+	}
 	st := &pdv.PoolState{}
 	for _, a := range p.anchored {
 		if a.seq > upTo {
 			break
 		}
 		st.Add(a.records)
+	}
+	if last {
+		p.latest = st
 	}
 	return st
 }
@@ -85,24 +95,37 @@ func (e *Enclave) Absorb(chainID string, c *flow.Contribution, worker uint64, ci
 	if last := e.AnchoredSeq(c.Pool); c.AnchorSeq != last+1 {
 		return fmt.Errorf("pool %d: contribution %d has anchor sequence %d, want %d next", c.Pool, c.Id, c.AnchorSeq, last+1)
 	}
-	var added []pdv.Record
+	var recs []pdv.Record
+	var rep pdv.ParseReport
 	if ciphertext != nil && !c.Revoked {
-		recs, rep, reason, err := e.open(chainID, c.Pool, c.Contributor, worker, c.Data, p.cfg, ciphertext)
-		if err != nil {
+		var reason string
+		if recs, rep, reason, err = e.open(chainID, c.Pool, c.Contributor, worker, c.Data, p.cfg, ciphertext); err != nil {
 			return fmt.Errorf("contribution %d: %w", c.Id, err)
 		}
-		if reason == "" {
-			cfg := p.cfg
-			cfg.MinScorePPM = 0 // dedupe only: no validation set, so no value and no score floor
-			e.mu.Lock()
-			st := p.state(c.AnchorSeq - 1)
-			e.mu.Unlock()
-			added = pdv.Score(cfg, st, nil, recs, rep).Added
+		if reason != "" {
+			recs = nil
 		}
+	}
+	p.stateMu.Lock() // scoring waits while the state grows
+	defer p.stateMu.Unlock()
+	e.mu.Lock()
+	st := p.state(c.AnchorSeq - 1)
+	e.mu.Unlock()
+	var added []pdv.Record
+	if recs != nil {
+		cfg := p.cfg
+		cfg.MinScorePPM = 0 // dedupe only: no validation set, so no value and no score floor
+		added = pdv.Score(cfg, st, nil, recs, rep).Added
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	p.anchored = append(p.anchored, anchored{seq: c.AnchorSeq, contribution: c.Id, records: added})
+	p.anchored = append(p.anchored, anchored{seq: c.AnchorSeq, contribution: c.Id, records: added, revoked: c.Revoked})
+	if c.Revoked {
+		p.revoked++
+	}
+	if p.latest == st {
+		st.Add(added)
+	}
 	return nil
 }
 
@@ -110,13 +133,29 @@ func (e *Enclave) Absorb(chainID string, c *flow.Contribution, worker uint64, ci
 func (e *Enclave) Forget(poolID, contribution uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if p := e.pools[poolID]; p != nil {
-		for i := range p.anchored {
-			if p.anchored[i].contribution == contribution {
-				p.anchored[i].records = nil
-			}
+	p := e.pools[poolID]
+	if p == nil {
+		return
+	}
+	for i := range p.anchored {
+		if a := &p.anchored[i]; a.contribution == contribution && !a.revoked {
+			a.records, a.revoked = nil, true
+			p.revoked++
+			p.latest = nil
 		}
 	}
+}
+
+// Revoked is how many of the pool's absorbed contributions are known to
+// be revoked; when the chain counts more, the caller finds them and
+// Forgets them.
+func (e *Enclave) Revoked(poolID uint64) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if p := e.pools[poolID]; p != nil {
+		return p.revoked
+	}
+	return 0
 }
 
 // Score scores contribution c against its pool's anchored contributions up
@@ -137,10 +176,12 @@ func (e *Enclave) Score(chainID string, c *flow.Contribution, worker uint64, cip
 	}
 	m := &flow.MsgAttest{Pool: c.Pool, Contribution: c.Id, Job: c.Job, Worker: worker, Verdict: flow.VerdictReject, Reason: reason}
 	if reason == "" {
+		p.stateMu.RLock()
 		e.mu.Lock()
 		st := p.state(c.BaseSeq)
 		e.mu.Unlock()
 		res := pdv.Score(p.cfg, st, p.validation, recs, rep)
+		p.stateMu.RUnlock()
 		m.ScorePpm, m.ValidityPpm, m.UniquenessPpm, m.ValuePpm = res.ScorePPM, res.ValidityPPM, res.UniquenessPPM, res.ValuePPM
 		if res.Accepted {
 			m.Verdict = flow.VerdictAccept

@@ -374,6 +374,13 @@ func TestContributionPath(t *testing.T) {
 		t.Fatalf("revoked contribution: %+v %v", rc, err)
 	}
 
+	// The workers forget a revoked contribution's records: the same data,
+	// sealed afresh, is no longer a near-duplicate of the pool.
+	again := n.waitStatus(n.contribute(pool.Id, contrib).Contribution, 30*time.Second)
+	if again.Status != flow.StatusAnchored || again.Results[0].UniquenessPpm != 1_000_000 {
+		t.Fatalf("the revoked data contributed again: %s (%s) %v, want anchored as unique", again.Status, again.Reason, again.Results)
+	}
+
 	n.checkNoPlaintext(secretFeature, secretText)
 }
 

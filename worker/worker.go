@@ -56,6 +56,8 @@ type Worker struct {
 	sent map[uint64]bool
 	// steps counts Steps, the clock for retries.
 	steps int64
+	// params are the chain's compute parameters.
+	params *compute.Params
 }
 
 // New makes a worker; Register or Use gives it its id.
@@ -157,6 +159,15 @@ func (w *Worker) Step(ctx context.Context) error {
 		return err
 	}
 	var errs []error
+	pending := make(map[uint64]bool, len(res.Contributions))
+	for _, c := range res.Contributions {
+		pending[c.Id] = true
+	}
+	for id := range w.sent { // results that landed: their ids need no guard any more
+		if !pending[id] {
+			delete(w.sent, id)
+		}
+	}
 	for _, c := range res.Contributions {
 		if w.sent[c.Id] || c.Status != flow.StatusVerifying {
 			continue
@@ -173,10 +184,12 @@ func (w *Worker) renew(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	params, err := w.cfg.Client.ComputeParams(ctx, 0)
-	if err != nil {
-		return err
+	if w.params == nil { // set in genesis, so read once
+		if w.params, err = w.cfg.Client.ComputeParams(ctx, 0); err != nil {
+			return err
+		}
 	}
+	params := w.params
 	st, err := w.cfg.Client.Status(ctx)
 	if err != nil {
 		return err
@@ -226,7 +239,7 @@ func (w *Worker) loadPools(ctx context.Context) error {
 				}
 				w.log.Info("pool loaded", "worker", w.id, "pool", p.Id)
 			}
-			if err := w.absorb(ctx, p.Id); err != nil {
+			if err := w.absorb(ctx, p); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -246,8 +259,10 @@ func granted(gs []*flow.Grant, worker uint64) bool {
 }
 
 // absorb adds the pool's anchored contributions after the last absorbed,
-// in order, and forgets revoked ones.
-func (w *Worker) absorb(ctx context.Context, pool uint64) error {
+// in order, and forgets those revoked since (when the chain counts more
+// revoked contributions than the enclave knows of).
+func (w *Worker) absorb(ctx context.Context, p *flow.Pool) error {
+	pool := p.Id
 	for {
 		seq := w.cfg.Enclave.AnchoredSeq(pool)
 		page, err := w.cfg.Client.Anchored(ctx, flow.AnchoredQuery{Pool: pool, After: seq, Limit: 100}, 0)
@@ -271,7 +286,25 @@ func (w *Worker) absorb(ctx context.Context, pool uint64) error {
 			break
 		}
 	}
-	return nil
+	if int(p.Anchored-p.AnchoredLive) <= w.cfg.Enclave.Revoked(pool) {
+		return nil
+	}
+	var after uint64
+	for {
+		page, err := w.cfg.Client.Anchored(ctx, flow.AnchoredQuery{Pool: pool, After: after, Limit: 100}, 0)
+		if err != nil {
+			return err
+		}
+		for _, c := range page.Contributions {
+			after = c.AnchorSeq
+			if c.Revoked {
+				w.cfg.Enclave.Forget(pool, c.Id)
+			}
+		}
+		if len(page.Contributions) < 100 {
+			return nil
+		}
+	}
 }
 
 // work scores one assigned contribution and posts the result.
