@@ -195,8 +195,10 @@ they are for this devnet only.`,
 			}
 			fl, err := startDevnetFlow(cmd.Context(), n, n.Log)
 			if err != nil {
-				n.Stop()
-				return fmt.Errorf("devnet data pool demo: %w", err)
+				// A home made before the demo existed has no compute iDAO:
+				// the chain still runs, without the demo.
+				fl = nil
+				n.Log.Warn("the data pool demo is not running; start a new devnet with --reset to get it", "err", err)
 			}
 			if err := printDevnet(cmd, n, accounts, fl); err != nil {
 				n.Stop()
