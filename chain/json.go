@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/lazchain/lazchain/codes"
 )
 
@@ -29,6 +31,33 @@ func DecodeJSON(raw []byte, v any) error {
 	}
 	if dec.More() {
 		return fmt.Errorf("unexpected data after the JSON value")
+	}
+	return nil
+}
+
+// OverlayProtoJSON sets in p every field the JSON object raw names, to its
+// value in given (raw decoded into the same message type), zero values
+// included; fields raw leaves out keep p's values. It is how a genesis
+// section's parameters overlay the defaults (proto.Merge skips zero
+// values, so a genesis asking for 0 would silently get the default).
+func OverlayProtoJSON(p, given proto.Message, raw json.RawMessage) error {
+	var named map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &named); err != nil {
+		return err
+	}
+	dst, src := p.ProtoReflect(), given.ProtoReflect()
+	fields := dst.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ { // field order, not map order
+		fd := fields.Get(i)
+		_, byJSON := named[fd.JSONName()]
+		_, byName := named[string(fd.Name())]
+		switch {
+		case !byJSON && !byName: // left out: keeps its default
+		case src.Has(fd):
+			dst.Set(fd, src.Get(fd))
+		default:
+			dst.Clear(fd)
+		}
 	}
 	return nil
 }

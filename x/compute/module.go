@@ -65,7 +65,7 @@ func (m Module) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 		if err := chain.DecodeProtoJSON(g.Params, given); err != nil {
 			return ErrInvalidGenesis.Wrapf("compute genesis: params: %v", err)
 		}
-		if err := overlayParams(p, given, g.Params); err != nil {
+		if err := chain.OverlayProtoJSON(p, given, g.Params); err != nil {
 			return ErrInvalidGenesis.Wrapf("compute genesis: params: %v", err)
 		}
 	}
@@ -73,32 +73,6 @@ func (m Module) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 		return err
 	}
 	chain.SaveRecord(ctx.StoreUnmetered(Name), paramsKey, p)
-	return nil
-}
-
-// overlayParams sets in p every field the JSON object raw names, to its
-// value in given (raw decoded), zero values included. (proto.Merge, used
-// before, skips zero values, so a genesis asking for miss_slash_bps 0 or
-// attestation_gas 0 silently got the defaults, 500 and 200000.)
-func overlayParams(p, given *Params, raw json.RawMessage) error {
-	var named map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &named); err != nil {
-		return err
-	}
-	dst, src := p.ProtoReflect(), given.ProtoReflect()
-	fields := dst.Descriptor().Fields()
-	for i := 0; i < fields.Len(); i++ { // field order, not map order
-		fd := fields.Get(i)
-		_, byJSON := named[fd.JSONName()]
-		_, byName := named[string(fd.Name())]
-		switch {
-		case !byJSON && !byName: // left out: keeps its default
-		case src.Has(fd):
-			dst.Set(fd, src.Get(fd))
-		default:
-			dst.Clear(fd)
-		}
-	}
 	return nil
 }
 
