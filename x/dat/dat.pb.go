@@ -1187,13 +1187,21 @@ type Class struct {
 	AccRemainder string `protobuf:"bytes,20,opt,name=acc_remainder,json=accRemainder,proto3" json:"acc_remainder,omitempty"`
 	// unallocated is revenue that arrived while total_share was 0, credited
 	// with the next settlement that finds holders.
-	Unallocated   string `protobuf:"bytes,21,opt,name=unallocated,proto3" json:"unallocated,omitempty"`
-	Tokens        uint64 `protobuf:"varint,22,opt,name=tokens,proto3" json:"tokens,omitempty"`
-	Proofs        uint64 `protobuf:"varint,23,opt,name=proofs,proto3" json:"proofs,omitempty"`
-	Depth         uint32 `protobuf:"varint,24,opt,name=depth,proto3" json:"depth,omitempty"`
-	LineagePaths  uint64 `protobuf:"varint,25,opt,name=lineage_paths,json=lineagePaths,proto3" json:"lineage_paths,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Unallocated  string `protobuf:"bytes,21,opt,name=unallocated,proto3" json:"unallocated,omitempty"`
+	Tokens       uint64 `protobuf:"varint,22,opt,name=tokens,proto3" json:"tokens,omitempty"`
+	Proofs       uint64 `protobuf:"varint,23,opt,name=proofs,proto3" json:"proofs,omitempty"`
+	Depth        uint32 `protobuf:"varint,24,opt,name=depth,proto3" json:"depth,omitempty"`
+	LineagePaths uint64 `protobuf:"varint,25,opt,name=lineage_paths,json=lineagePaths,proto3" json:"lineage_paths,omitempty"`
+	// minter, when set, is the module that alone mints the class's tokens
+	// and records their usage (a model class: its usage value is bought and
+	// spent through the service module, which holds what it was paid).
+	Minter string `protobuf:"bytes,26,opt,name=minter,proto3" json:"minter,omitempty"`
+	// performance_metric and performance_ppm are the class's measured
+	// performance (a model's accuracy on its pool's validation set).
+	PerformanceMetric string `protobuf:"bytes,27,opt,name=performance_metric,json=performanceMetric,proto3" json:"performance_metric,omitempty"`
+	PerformancePpm    uint32 `protobuf:"varint,28,opt,name=performance_ppm,json=performancePpm,proto3" json:"performance_ppm,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Class) Reset() {
@@ -1397,6 +1405,27 @@ func (x *Class) GetDepth() uint32 {
 func (x *Class) GetLineagePaths() uint64 {
 	if x != nil {
 		return x.LineagePaths
+	}
+	return 0
+}
+
+func (x *Class) GetMinter() string {
+	if x != nil {
+		return x.Minter
+	}
+	return ""
+}
+
+func (x *Class) GetPerformanceMetric() string {
+	if x != nil {
+		return x.PerformanceMetric
+	}
+	return ""
+}
+
+func (x *Class) GetPerformancePpm() uint32 {
+	if x != nil {
+		return x.PerformancePpm
 	}
 	return 0
 }
@@ -2355,7 +2384,7 @@ const file_lazchain_dat_v1_dat_proto_rawDesc = "" +
 	"\x05token\x18\x03 \x01(\x04R\x05token\x12\x12\n" +
 	"\x04type\x18\x04 \x01(\tR\x04type\x12\x10\n" +
 	"\x03uri\x18\x05 \x01(\tR\x03uri\x12\x16\n" +
-	"\x06digest\x18\x06 \x01(\tR\x06digest\"\x92\x06\n" +
+	"\x06digest\x18\x06 \x01(\tR\x06digest\"\x82\a\n" +
 	"\x05Class\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04idao\x18\x02 \x01(\x04R\x04idao\x12\x18\n" +
@@ -2385,7 +2414,10 @@ const file_lazchain_dat_v1_dat_proto_rawDesc = "" +
 	"\x06tokens\x18\x16 \x01(\x04R\x06tokens\x12\x16\n" +
 	"\x06proofs\x18\x17 \x01(\x04R\x06proofs\x12\x14\n" +
 	"\x05depth\x18\x18 \x01(\rR\x05depth\x12#\n" +
-	"\rlineage_paths\x18\x19 \x01(\x04R\flineagePaths\"\xff\x02\n" +
+	"\rlineage_paths\x18\x19 \x01(\x04R\flineagePaths\x12\x16\n" +
+	"\x06minter\x18\x1a \x01(\tR\x06minter\x12-\n" +
+	"\x12performance_metric\x18\x1b \x01(\tR\x11performanceMetric\x12'\n" +
+	"\x0fperformance_ppm\x18\x1c \x01(\rR\x0eperformancePpm\"\xff\x02\n" +
 	"\x05Token\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x14\n" +
 	"\x05class\x18\x02 \x01(\x04R\x05class\x12\x14\n" +

@@ -26,4 +26,5 @@ var (
 	ErrInvalidGenesis    = codes.Register(Name, 21, "invalid genesis")
 	ErrInvalidUsage      = codes.Register(Name, 22, "invalid usage")
 	ErrInsufficientFunds = codes.Register(Name, 23, "insufficient funds")
+	ErrModuleMinted      = codes.Register(Name, 24, "class minted by a module")
 )

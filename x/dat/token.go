@@ -114,6 +114,9 @@ func (k *Keeper) execMint(ctx *chain.Context, msg *MsgMint) error {
 	if err := k.requireAdmin(ctx, signer, c.Idao, fmt.Sprintf("mint tokens of class %d", c.Id)); err != nil {
 		return err
 	}
+	if err := refuseModuleMinted(c, "mint tokens of"); err != nil {
+		return err
+	}
 	to, err := parseAddr("to", msg.To)
 	if err != nil {
 		return err

@@ -77,6 +77,9 @@ func (k *Keeper) execRecordUsage(ctx *chain.Context, msg *MsgRecordUsage) error 
 		return err
 	}
 	c := k.mustClass(ctx, t.Class)
+	if err := refuseModuleMinted(c, "record usage of"); err != nil {
+		return err
+	}
 	o := owner(t)
 
 	if msg.Idao != 0 && !k.IDAO.IsMember(ctx, msg.Idao, signer) {
