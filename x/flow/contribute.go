@@ -110,41 +110,61 @@ func (k *Keeper) assign(ctx *chain.Context, p *Pool, c *Contribution, picked []*
 	kv.Set(key(deadlinePref, be(uint64(c.Deadline)), be(c.Id)), present)
 }
 
-// eligible are the workers that may take contribution c's job, in id
-// order: active, of the pool's compute iDAO, never assigned to this job,
-// holding grants for the contribution, the validation set and every live
-// anchored contribution of the pool.
-func (k *Keeper) eligible(ctx *chain.Context, p *Pool, c *Contribution) []*compute.Worker {
+// poolWorkers are the workers that may work on pool p's jobs, in id
+// order: active, of the pool's compute iDAO, bonded, holding grants for the
+// validation set and for every live anchored contribution of the pool.
+func (k *Keeper) poolWorkers(ctx *chain.Context, p *Pool) []*compute.Worker {
 	var out []*compute.Worker
 	for _, w := range k.Compute.Workers(ctx) {
 		switch {
 		case !k.Compute.Active(ctx, w),
 			p.ComputeIdao != 0 && w.Idao != p.ComputeIdao,
 			compute.Bond(w) == 0,
-			!hasGrant(c.Data.Grants, w.Id),
 			!hasGrant(p.Validation.Grants, w.Id),
 			k.grantCount(ctx, p.Id, w.Id) != p.AnchoredLive:
 			continue
 		}
-		assigned := false
-		for _, a := range c.Assignments {
-			if a.Worker == w.Id {
-				assigned = true
-				break
-			}
-		}
-		if !assigned {
+		out = append(out, w)
+	}
+	return out
+}
+
+// eligible are the pool's workers that may take contribution c's job:
+// holding a grant for the contribution and never assigned to this job.
+func (k *Keeper) eligible(ctx *chain.Context, p *Pool, c *Contribution) []*compute.Worker {
+	var out []*compute.Worker
+	for _, w := range k.poolWorkers(ctx, p) {
+		if hasGrant(c.Data.Grants, w.Id) && !assigned(c.Assignments, w.Id) {
 			out = append(out, w)
 		}
 	}
 	return out
 }
 
-// pick chooses up to n eligible workers for c's next round, weighted by
-// bond, without replacement. The draws come from the block hash, the
-// contribution and the round only, so every node picks the same workers.
+func assigned(as []*Assignment, worker uint64) bool {
+	for _, a := range as {
+		if a.Worker == worker {
+			return true
+		}
+	}
+	return false
+}
+
+// pick chooses up to n eligible workers for c's next round.
 func (k *Keeper) pick(ctx *chain.Context, p *Pool, c *Contribution, n int) []*compute.Worker {
-	cands := k.eligible(ctx, p, c)
+	return draw(ctx, vscDomain, c.Id, c.Round+1, n, k.eligible(ctx, p, c))
+}
+
+// Domains of the worker draws.
+const (
+	vscDomain   = "lazchain/flow/vsc/v1"
+	trainDomain = "lazchain/flow/train/v1"
+)
+
+// draw chooses up to n of cands, weighted by bond, without replacement.
+// The draws come from the block hash, the domain, the job's id and the
+// round only, so every node picks the same workers.
+func draw(ctx *chain.Context, domain string, id uint64, round uint32, n int, cands []*compute.Worker) []*compute.Worker {
 	var picked []*compute.Worker
 	for i := 0; i < n && len(cands) > 0; i++ {
 		var total uint64
@@ -152,10 +172,10 @@ func (k *Keeper) pick(ctx *chain.Context, p *Pool, c *Contribution, n int) []*co
 			total += compute.Bond(w)
 		}
 		h := sha256.New()
-		h.Write([]byte("lazchain/flow/vsc/v1"))
+		h.Write([]byte(domain))
 		h.Write(ctx.BlockHash)
-		h.Write(binary.BigEndian.AppendUint64(nil, c.Id))
-		h.Write(binary.BigEndian.AppendUint32(nil, c.Round+1))
+		h.Write(binary.BigEndian.AppendUint64(nil, id))
+		h.Write(binary.BigEndian.AppendUint32(nil, round))
 		h.Write(binary.BigEndian.AppendUint32(nil, uint32(i)))
 		seed := h.Sum(nil)
 		hi, lo := binary.BigEndian.Uint64(seed[:8]), binary.BigEndian.Uint64(seed[8:16])

@@ -32,7 +32,7 @@ func (k *Keeper) EndBlock(ctx *chain.Context) error {
 			return err
 		}
 	}
-	return nil
+	return k.trainDeadlines(ctx)
 }
 
 func (k *Keeper) deadline(ctx *chain.Context, c *Contribution) error {

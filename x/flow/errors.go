@@ -20,4 +20,5 @@ var (
 	ErrInvalidGenesis    = codes.Register(Name, 15, "invalid genesis")
 	ErrUnsupportedPolicy = codes.Register(Name, 16, "proof policy not supported")
 	ErrRevoked           = codes.Register(Name, 17, "contribution revoked")
+	ErrInvalidModel      = codes.Register(Name, 18, "invalid training request")
 )

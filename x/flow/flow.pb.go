@@ -1539,6 +1539,620 @@ func (x *QueryContributionsResponse) GetContributions() []*Contribution {
 	return nil
 }
 
+// TrainResult is what one worker reported for a training job.
+type TrainResult struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Worker uint64                 `protobuf:"varint,1,opt,name=worker,proto3" json:"worker,omitempty"`
+	// model_commitment is the SHA-256 of the trained weights, hex.
+	ModelCommitment string `protobuf:"bytes,2,opt,name=model_commitment,json=modelCommitment,proto3" json:"model_commitment,omitempty"`
+	// data_commitment is the SHA-256 of the training records in order, hex.
+	DataCommitment string `protobuf:"bytes,3,opt,name=data_commitment,json=dataCommitment,proto3" json:"data_commitment,omitempty"`
+	Records        uint64 `protobuf:"varint,4,opt,name=records,proto3" json:"records,omitempty"`
+	// accuracy_ppm is the model's accuracy on the pool's validation set.
+	AccuracyPpm uint32 `protobuf:"varint,5,opt,name=accuracy_ppm,json=accuracyPpm,proto3" json:"accuracy_ppm,omitempty"`
+	// weights are the weights sealed to the pool's workers.
+	Weights       *Sealed `protobuf:"bytes,6,opt,name=weights,proto3" json:"weights,omitempty"`
+	Height        int64   `protobuf:"varint,7,opt,name=height,proto3" json:"height,omitempty"`
+	Digest        string  `protobuf:"bytes,8,opt,name=digest,proto3" json:"digest,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainResult) Reset() {
+	*x = TrainResult{}
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainResult) ProtoMessage() {}
+
+func (x *TrainResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainResult.ProtoReflect.Descriptor instead.
+func (*TrainResult) Descriptor() ([]byte, []int) {
+	return file_lazchain_flow_v1_flow_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *TrainResult) GetWorker() uint64 {
+	if x != nil {
+		return x.Worker
+	}
+	return 0
+}
+
+func (x *TrainResult) GetModelCommitment() string {
+	if x != nil {
+		return x.ModelCommitment
+	}
+	return ""
+}
+
+func (x *TrainResult) GetDataCommitment() string {
+	if x != nil {
+		return x.DataCommitment
+	}
+	return ""
+}
+
+func (x *TrainResult) GetRecords() uint64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *TrainResult) GetAccuracyPpm() uint32 {
+	if x != nil {
+		return x.AccuracyPpm
+	}
+	return 0
+}
+
+func (x *TrainResult) GetWeights() *Sealed {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+func (x *TrainResult) GetHeight() int64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *TrainResult) GetDigest() string {
+	if x != nil {
+		return x.Digest
+	}
+	return ""
+}
+
+// Model is a training job and, once trained, the model it made. Its id is
+// the job's.
+type Model struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Pool  uint64                 `protobuf:"varint,2,opt,name=pool,proto3" json:"pool,omitempty"`
+	// idao is the model-trainer iDAO that asked for it and owns its class.
+	Idao      uint64 `protobuf:"varint,3,opt,name=idao,proto3" json:"idao,omitempty"`
+	Requester string `protobuf:"bytes,4,opt,name=requester,proto3" json:"requester,omitempty"`
+	Name      string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	// kind is "logistic", "mlp" or "knn"; hyper the canonical
+	// hyper-parameters.
+	Kind  string `protobuf:"bytes,6,opt,name=kind,proto3" json:"kind,omitempty"`
+	Hyper string `protobuf:"bytes,7,opt,name=hyper,proto3" json:"hyper,omitempty"`
+	Fee   string `protobuf:"bytes,8,opt,name=fee,proto3" json:"fee,omitempty"`
+	// data_split_bps of the model class's revenue goes up to the pool's
+	// data class, whose holders share it in proportion to their scores.
+	DataSplitBps uint32 `protobuf:"varint,9,opt,name=data_split_bps,json=dataSplitBps,proto3" json:"data_split_bps,omitempty"`
+	// status: "training", "trained", "failed" (the quorum could not agree
+	// or nobody finished: the fee was refunded).
+	Status string `protobuf:"bytes,10,opt,name=status,proto3" json:"status,omitempty"`
+	Reason string `protobuf:"bytes,11,opt,name=reason,proto3" json:"reason,omitempty"`
+	// base_seq: the model trains on the pool's anchored contributions with
+	// anchor_seq ≤ base_seq (the revoked ones excluded).
+	BaseSeq         uint64         `protobuf:"varint,12,opt,name=base_seq,json=baseSeq,proto3" json:"base_seq,omitempty"`
+	Deadline        int64          `protobuf:"varint,13,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Assignments     []*Assignment  `protobuf:"bytes,14,rep,name=assignments,proto3" json:"assignments,omitempty"`
+	Results         []*TrainResult `protobuf:"bytes,15,rep,name=results,proto3" json:"results,omitempty"`
+	ModelCommitment string         `protobuf:"bytes,16,opt,name=model_commitment,json=modelCommitment,proto3" json:"model_commitment,omitempty"`
+	DataCommitment  string         `protobuf:"bytes,17,opt,name=data_commitment,json=dataCommitment,proto3" json:"data_commitment,omitempty"`
+	Records         uint64         `protobuf:"varint,18,opt,name=records,proto3" json:"records,omitempty"`
+	AccuracyPpm     uint32         `protobuf:"varint,19,opt,name=accuracy_ppm,json=accuracyPpm,proto3" json:"accuracy_ppm,omitempty"`
+	// weights is the agreeing workers' first sealed copy of the weights.
+	Weights *Sealed `protobuf:"bytes,20,opt,name=weights,proto3" json:"weights,omitempty"`
+	// class is the model's DAT class; token the requester's token of it.
+	Class         uint64 `protobuf:"varint,21,opt,name=class,proto3" json:"class,omitempty"`
+	Token         uint64 `protobuf:"varint,22,opt,name=token,proto3" json:"token,omitempty"`
+	CreatedHeight int64  `protobuf:"varint,23,opt,name=created_height,json=createdHeight,proto3" json:"created_height,omitempty"`
+	ClosedHeight  int64  `protobuf:"varint,24,opt,name=closed_height,json=closedHeight,proto3" json:"closed_height,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Model) Reset() {
+	*x = Model{}
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Model) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Model) ProtoMessage() {}
+
+func (x *Model) ProtoReflect() protoreflect.Message {
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Model.ProtoReflect.Descriptor instead.
+func (*Model) Descriptor() ([]byte, []int) {
+	return file_lazchain_flow_v1_flow_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Model) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Model) GetPool() uint64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *Model) GetIdao() uint64 {
+	if x != nil {
+		return x.Idao
+	}
+	return 0
+}
+
+func (x *Model) GetRequester() string {
+	if x != nil {
+		return x.Requester
+	}
+	return ""
+}
+
+func (x *Model) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Model) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Model) GetHyper() string {
+	if x != nil {
+		return x.Hyper
+	}
+	return ""
+}
+
+func (x *Model) GetFee() string {
+	if x != nil {
+		return x.Fee
+	}
+	return ""
+}
+
+func (x *Model) GetDataSplitBps() uint32 {
+	if x != nil {
+		return x.DataSplitBps
+	}
+	return 0
+}
+
+func (x *Model) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *Model) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Model) GetBaseSeq() uint64 {
+	if x != nil {
+		return x.BaseSeq
+	}
+	return 0
+}
+
+func (x *Model) GetDeadline() int64 {
+	if x != nil {
+		return x.Deadline
+	}
+	return 0
+}
+
+func (x *Model) GetAssignments() []*Assignment {
+	if x != nil {
+		return x.Assignments
+	}
+	return nil
+}
+
+func (x *Model) GetResults() []*TrainResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *Model) GetModelCommitment() string {
+	if x != nil {
+		return x.ModelCommitment
+	}
+	return ""
+}
+
+func (x *Model) GetDataCommitment() string {
+	if x != nil {
+		return x.DataCommitment
+	}
+	return ""
+}
+
+func (x *Model) GetRecords() uint64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *Model) GetAccuracyPpm() uint32 {
+	if x != nil {
+		return x.AccuracyPpm
+	}
+	return 0
+}
+
+func (x *Model) GetWeights() *Sealed {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+func (x *Model) GetClass() uint64 {
+	if x != nil {
+		return x.Class
+	}
+	return 0
+}
+
+func (x *Model) GetToken() uint64 {
+	if x != nil {
+		return x.Token
+	}
+	return 0
+}
+
+func (x *Model) GetCreatedHeight() int64 {
+	if x != nil {
+		return x.CreatedHeight
+	}
+	return 0
+}
+
+func (x *Model) GetClosedHeight() int64 {
+	if x != nil {
+		return x.ClosedHeight
+	}
+	return 0
+}
+
+// MsgTrain asks for a model to be trained on a pool's anchored data by the
+// pool's workers. The signer must hold the model_trainer role (or be an
+// admin) in idao. The fee (at least the pool's verifier fee) is escrowed
+// and paid to the workers whose agreeing results make the model.
+type MsgTrain struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	Idao          uint64                 `protobuf:"varint,2,opt,name=idao,proto3" json:"idao,omitempty"`
+	Pool          uint64                 `protobuf:"varint,3,opt,name=pool,proto3" json:"pool,omitempty"`
+	Name          string                 `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
+	Kind          string                 `protobuf:"bytes,5,opt,name=kind,proto3" json:"kind,omitempty"`
+	Hyper         string                 `protobuf:"bytes,6,opt,name=hyper,proto3" json:"hyper,omitempty"`
+	Fee           string                 `protobuf:"bytes,7,opt,name=fee,proto3" json:"fee,omitempty"`
+	DataSplitBps  uint32                 `protobuf:"varint,8,opt,name=data_split_bps,json=dataSplitBps,proto3" json:"data_split_bps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MsgTrain) Reset() {
+	*x = MsgTrain{}
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgTrain) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgTrain) ProtoMessage() {}
+
+func (x *MsgTrain) ProtoReflect() protoreflect.Message {
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgTrain.ProtoReflect.Descriptor instead.
+func (*MsgTrain) Descriptor() ([]byte, []int) {
+	return file_lazchain_flow_v1_flow_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *MsgTrain) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *MsgTrain) GetIdao() uint64 {
+	if x != nil {
+		return x.Idao
+	}
+	return 0
+}
+
+func (x *MsgTrain) GetPool() uint64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *MsgTrain) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MsgTrain) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *MsgTrain) GetHyper() string {
+	if x != nil {
+		return x.Hyper
+	}
+	return ""
+}
+
+func (x *MsgTrain) GetFee() string {
+	if x != nil {
+		return x.Fee
+	}
+	return ""
+}
+
+func (x *MsgTrain) GetDataSplitBps() uint32 {
+	if x != nil {
+		return x.DataSplitBps
+	}
+	return 0
+}
+
+// MsgTrainResult is one assigned worker's training result, signed by its
+// enclave key over TrainSignBytes (chain id, pool, model, worker and the
+// result).
+type MsgTrainResult struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	From            string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	Pool            uint64                 `protobuf:"varint,2,opt,name=pool,proto3" json:"pool,omitempty"`
+	Model           uint64                 `protobuf:"varint,3,opt,name=model,proto3" json:"model,omitempty"`
+	Worker          uint64                 `protobuf:"varint,4,opt,name=worker,proto3" json:"worker,omitempty"`
+	ModelCommitment string                 `protobuf:"bytes,5,opt,name=model_commitment,json=modelCommitment,proto3" json:"model_commitment,omitempty"`
+	DataCommitment  string                 `protobuf:"bytes,6,opt,name=data_commitment,json=dataCommitment,proto3" json:"data_commitment,omitempty"`
+	Records         uint64                 `protobuf:"varint,7,opt,name=records,proto3" json:"records,omitempty"`
+	AccuracyPpm     uint32                 `protobuf:"varint,8,opt,name=accuracy_ppm,json=accuracyPpm,proto3" json:"accuracy_ppm,omitempty"`
+	Weights         *Sealed                `protobuf:"bytes,9,opt,name=weights,proto3" json:"weights,omitempty"`
+	Signature       string                 `protobuf:"bytes,10,opt,name=signature,proto3" json:"signature,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *MsgTrainResult) Reset() {
+	*x = MsgTrainResult{}
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MsgTrainResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MsgTrainResult) ProtoMessage() {}
+
+func (x *MsgTrainResult) ProtoReflect() protoreflect.Message {
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MsgTrainResult.ProtoReflect.Descriptor instead.
+func (*MsgTrainResult) Descriptor() ([]byte, []int) {
+	return file_lazchain_flow_v1_flow_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *MsgTrainResult) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *MsgTrainResult) GetPool() uint64 {
+	if x != nil {
+		return x.Pool
+	}
+	return 0
+}
+
+func (x *MsgTrainResult) GetModel() uint64 {
+	if x != nil {
+		return x.Model
+	}
+	return 0
+}
+
+func (x *MsgTrainResult) GetWorker() uint64 {
+	if x != nil {
+		return x.Worker
+	}
+	return 0
+}
+
+func (x *MsgTrainResult) GetModelCommitment() string {
+	if x != nil {
+		return x.ModelCommitment
+	}
+	return ""
+}
+
+func (x *MsgTrainResult) GetDataCommitment() string {
+	if x != nil {
+		return x.DataCommitment
+	}
+	return ""
+}
+
+func (x *MsgTrainResult) GetRecords() uint64 {
+	if x != nil {
+		return x.Records
+	}
+	return 0
+}
+
+func (x *MsgTrainResult) GetAccuracyPpm() uint32 {
+	if x != nil {
+		return x.AccuracyPpm
+	}
+	return 0
+}
+
+func (x *MsgTrainResult) GetWeights() *Sealed {
+	if x != nil {
+		return x.Weights
+	}
+	return nil
+}
+
+func (x *MsgTrainResult) GetSignature() string {
+	if x != nil {
+		return x.Signature
+	}
+	return ""
+}
+
+// QueryModelsResponse answers the models query.
+type QueryModelsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Models        []*Model               `protobuf:"bytes,1,rep,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueryModelsResponse) Reset() {
+	*x = QueryModelsResponse{}
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueryModelsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueryModelsResponse) ProtoMessage() {}
+
+func (x *QueryModelsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_lazchain_flow_v1_flow_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueryModelsResponse.ProtoReflect.Descriptor instead.
+func (*QueryModelsResponse) Descriptor() ([]byte, []int) {
+	return file_lazchain_flow_v1_flow_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *QueryModelsResponse) GetModels() []*Model {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
 var File_lazchain_flow_v1_flow_proto protoreflect.FileDescriptor
 
 const file_lazchain_flow_v1_flow_proto_rawDesc = "" +
@@ -1687,7 +2301,65 @@ const file_lazchain_flow_v1_flow_proto_rawDesc = "" +
 	"\x12QueryPoolsResponse\x12,\n" +
 	"\x05pools\x18\x01 \x03(\v2\x16.lazchain.flow.v1.PoolR\x05pools\"b\n" +
 	"\x1aQueryContributionsResponse\x12D\n" +
-	"\rcontributions\x18\x01 \x03(\v2\x1e.lazchain.flow.v1.ContributionR\rcontributionsB*Z(github.com/lazchain/lazchain/x/flow;flowb\x06proto3"
+	"\rcontributions\x18\x01 \x03(\v2\x1e.lazchain.flow.v1.ContributionR\rcontributions\"\x9a\x02\n" +
+	"\vTrainResult\x12\x16\n" +
+	"\x06worker\x18\x01 \x01(\x04R\x06worker\x12)\n" +
+	"\x10model_commitment\x18\x02 \x01(\tR\x0fmodelCommitment\x12'\n" +
+	"\x0fdata_commitment\x18\x03 \x01(\tR\x0edataCommitment\x12\x18\n" +
+	"\arecords\x18\x04 \x01(\x04R\arecords\x12!\n" +
+	"\faccuracy_ppm\x18\x05 \x01(\rR\vaccuracyPpm\x122\n" +
+	"\aweights\x18\x06 \x01(\v2\x18.lazchain.flow.v1.SealedR\aweights\x12\x16\n" +
+	"\x06height\x18\a \x01(\x03R\x06height\x12\x16\n" +
+	"\x06digest\x18\b \x01(\tR\x06digest\"\xf0\x05\n" +
+	"\x05Model\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
+	"\x04pool\x18\x02 \x01(\x04R\x04pool\x12\x12\n" +
+	"\x04idao\x18\x03 \x01(\x04R\x04idao\x12\x1c\n" +
+	"\trequester\x18\x04 \x01(\tR\trequester\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x06 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05hyper\x18\a \x01(\tR\x05hyper\x12\x10\n" +
+	"\x03fee\x18\b \x01(\tR\x03fee\x12$\n" +
+	"\x0edata_split_bps\x18\t \x01(\rR\fdataSplitBps\x12\x16\n" +
+	"\x06status\x18\n" +
+	" \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\v \x01(\tR\x06reason\x12\x19\n" +
+	"\bbase_seq\x18\f \x01(\x04R\abaseSeq\x12\x1a\n" +
+	"\bdeadline\x18\r \x01(\x03R\bdeadline\x12>\n" +
+	"\vassignments\x18\x0e \x03(\v2\x1c.lazchain.flow.v1.AssignmentR\vassignments\x127\n" +
+	"\aresults\x18\x0f \x03(\v2\x1d.lazchain.flow.v1.TrainResultR\aresults\x12)\n" +
+	"\x10model_commitment\x18\x10 \x01(\tR\x0fmodelCommitment\x12'\n" +
+	"\x0fdata_commitment\x18\x11 \x01(\tR\x0edataCommitment\x12\x18\n" +
+	"\arecords\x18\x12 \x01(\x04R\arecords\x12!\n" +
+	"\faccuracy_ppm\x18\x13 \x01(\rR\vaccuracyPpm\x122\n" +
+	"\aweights\x18\x14 \x01(\v2\x18.lazchain.flow.v1.SealedR\aweights\x12\x14\n" +
+	"\x05class\x18\x15 \x01(\x04R\x05class\x12\x14\n" +
+	"\x05token\x18\x16 \x01(\x04R\x05token\x12%\n" +
+	"\x0ecreated_height\x18\x17 \x01(\x03R\rcreatedHeight\x12#\n" +
+	"\rclosed_height\x18\x18 \x01(\x03R\fclosedHeight\"\xbc\x01\n" +
+	"\bMsgTrain\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x12\n" +
+	"\x04idao\x18\x02 \x01(\x04R\x04idao\x12\x12\n" +
+	"\x04pool\x18\x03 \x01(\x04R\x04pool\x12\x12\n" +
+	"\x04name\x18\x04 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x05 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05hyper\x18\x06 \x01(\tR\x05hyper\x12\x10\n" +
+	"\x03fee\x18\a \x01(\tR\x03fee\x12$\n" +
+	"\x0edata_split_bps\x18\b \x01(\rR\fdataSplitBps\"\xc9\x02\n" +
+	"\x0eMsgTrainResult\x12\x12\n" +
+	"\x04from\x18\x01 \x01(\tR\x04from\x12\x12\n" +
+	"\x04pool\x18\x02 \x01(\x04R\x04pool\x12\x14\n" +
+	"\x05model\x18\x03 \x01(\x04R\x05model\x12\x16\n" +
+	"\x06worker\x18\x04 \x01(\x04R\x06worker\x12)\n" +
+	"\x10model_commitment\x18\x05 \x01(\tR\x0fmodelCommitment\x12'\n" +
+	"\x0fdata_commitment\x18\x06 \x01(\tR\x0edataCommitment\x12\x18\n" +
+	"\arecords\x18\a \x01(\x04R\arecords\x12!\n" +
+	"\faccuracy_ppm\x18\b \x01(\rR\vaccuracyPpm\x122\n" +
+	"\aweights\x18\t \x01(\v2\x18.lazchain.flow.v1.SealedR\aweights\x12\x1c\n" +
+	"\tsignature\x18\n" +
+	" \x01(\tR\tsignature\"F\n" +
+	"\x13QueryModelsResponse\x12/\n" +
+	"\x06models\x18\x01 \x03(\v2\x17.lazchain.flow.v1.ModelR\x06modelsB*Z(github.com/lazchain/lazchain/x/flow;flowb\x06proto3"
 
 var (
 	file_lazchain_flow_v1_flow_proto_rawDescOnce sync.Once
@@ -1701,7 +2373,7 @@ func file_lazchain_flow_v1_flow_proto_rawDescGZIP() []byte {
 	return file_lazchain_flow_v1_flow_proto_rawDescData
 }
 
-var file_lazchain_flow_v1_flow_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_lazchain_flow_v1_flow_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_lazchain_flow_v1_flow_proto_goTypes = []any{
 	(*Weights)(nil),                    // 0: lazchain.flow.v1.Weights
 	(*DATTerms)(nil),                   // 1: lazchain.flow.v1.DATTerms
@@ -1719,6 +2391,11 @@ var file_lazchain_flow_v1_flow_proto_goTypes = []any{
 	(*MsgGrant)(nil),                   // 13: lazchain.flow.v1.MsgGrant
 	(*QueryPoolsResponse)(nil),         // 14: lazchain.flow.v1.QueryPoolsResponse
 	(*QueryContributionsResponse)(nil), // 15: lazchain.flow.v1.QueryContributionsResponse
+	(*TrainResult)(nil),                // 16: lazchain.flow.v1.TrainResult
+	(*Model)(nil),                      // 17: lazchain.flow.v1.Model
+	(*MsgTrain)(nil),                   // 18: lazchain.flow.v1.MsgTrain
+	(*MsgTrainResult)(nil),             // 19: lazchain.flow.v1.MsgTrainResult
+	(*QueryModelsResponse)(nil),        // 20: lazchain.flow.v1.QueryModelsResponse
 }
 var file_lazchain_flow_v1_flow_proto_depIdxs = []int32{
 	2,  // 0: lazchain.flow.v1.Sealed.grants:type_name -> lazchain.flow.v1.Grant
@@ -1735,11 +2412,17 @@ var file_lazchain_flow_v1_flow_proto_depIdxs = []int32{
 	2,  // 11: lazchain.flow.v1.MsgGrant.grants:type_name -> lazchain.flow.v1.Grant
 	4,  // 12: lazchain.flow.v1.QueryPoolsResponse.pools:type_name -> lazchain.flow.v1.Pool
 	7,  // 13: lazchain.flow.v1.QueryContributionsResponse.contributions:type_name -> lazchain.flow.v1.Contribution
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	3,  // 14: lazchain.flow.v1.TrainResult.weights:type_name -> lazchain.flow.v1.Sealed
+	5,  // 15: lazchain.flow.v1.Model.assignments:type_name -> lazchain.flow.v1.Assignment
+	16, // 16: lazchain.flow.v1.Model.results:type_name -> lazchain.flow.v1.TrainResult
+	3,  // 17: lazchain.flow.v1.Model.weights:type_name -> lazchain.flow.v1.Sealed
+	3,  // 18: lazchain.flow.v1.MsgTrainResult.weights:type_name -> lazchain.flow.v1.Sealed
+	17, // 19: lazchain.flow.v1.QueryModelsResponse.models:type_name -> lazchain.flow.v1.Model
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_lazchain_flow_v1_flow_proto_init() }
@@ -1753,7 +2436,7 @@ func file_lazchain_flow_v1_flow_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_lazchain_flow_v1_flow_proto_rawDesc), len(file_lazchain_flow_v1_flow_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -83,6 +83,8 @@ type DATKeeper interface {
 	Mint(ctx *chain.Context, class uint64, to tx.Address, value, shareRatio, expireAtHeight uint64, expireAtTime int64) (uint64, error)
 	SetIntegrityHash(ctx *chain.Context, token uint64, hashHex string) error
 	AddProof(ctx *chain.Context, submitter tx.Address, c *dat.Class, token uint64, typ, uri, digestHex string) error
+	SetMinter(ctx *chain.Context, class uint64, module string) error
+	SetPerformance(ctx *chain.Context, class uint64, metric string, ppm uint32) error
 }
 
 // ComputeKeeper is what flow needs of the compute module.

@@ -32,6 +32,8 @@ func (m Module) Handlers() []chain.Handler {
 		chain.Handle(k.execRefund),
 		chain.Handle(k.execRevoke),
 		chain.Handle(k.execGrant),
+		chain.Handle(k.execTrain),
+		chain.Handle(k.execTrainResult),
 	}
 }
 
@@ -63,7 +65,8 @@ func (m Module) Invariants() []chain.Invariant {
 }
 
 // checkFees: the fee escrow holds exactly the fees of contributions whose
-// fee is still owed to someone (verifying or stalled).
+// fee is still owed to someone (verifying or stalled) and of the training
+// jobs still open.
 func (k *Keeper) checkFees(ctx *chain.Context) error {
 	var sum uint64
 	kv := ctx.StoreUnmetered(Name)
@@ -75,8 +78,16 @@ func (k *Keeper) checkFees(ctx *chain.Context) error {
 		}
 		return true
 	})
+	store.Each(kv, modelPrefix, store.PrefixEnd(modelPrefix), func(_, v []byte) bool {
+		m := &Model{}
+		chain.DecodeRecord(v, m)
+		if m.Status == ModelTraining {
+			sum += mustAmount(m.Fee)
+		}
+		return true
+	})
 	if have := k.Bank.Balance(ctx, FeeEscrow); have != sum {
-		return fmt.Errorf("fee escrow %s holds %d ulaz, open contributions' fees sum to %d", FeeEscrow, have, sum)
+		return fmt.Errorf("fee escrow %s holds %d ulaz, open contributions' and training jobs' fees sum to %d", FeeEscrow, have, sum)
 	}
 	return nil
 }
@@ -130,6 +141,8 @@ func (m Module) Queries() []chain.Query {
 		}),
 		chain.NewQuery("contributions", k.queryContributions),
 		chain.NewQuery("anchored", k.queryAnchored),
+		chain.NewQuery("model", func(ctx *chain.Context, q ModelQuery) (*Model, error) { return k.Model(ctx, q.ID) }),
+		chain.NewQuery("models", k.queryModels),
 	}
 }
 
