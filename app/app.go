@@ -20,6 +20,7 @@ import (
 	"github.com/lazchain/lazchain/x/dat"
 	"github.com/lazchain/lazchain/x/flow"
 	"github.com/lazchain/lazchain/x/idao"
+	"github.com/lazchain/lazchain/x/service"
 	"github.com/lazchain/lazchain/x/staking"
 )
 
@@ -63,6 +64,7 @@ type App struct {
 	DAT     dat.Module
 	Compute compute.Module
 	Flow    flow.Module
+	Service service.Module
 	Staking staking.Module
 
 	modules []chain.Module
@@ -117,14 +119,18 @@ func New(tree *store.Tree, opts Options) (*App, error) {
 	a.DAT = dat.Module{Keeper: datKeeper}
 	computeKeeper := &compute.Keeper{Bank: a.Bank.Keeper, IDAO: idaoKeeper}
 	a.Compute = compute.Module{Keeper: computeKeeper}
-	a.Flow = flow.Module{Keeper: &flow.Keeper{Bank: a.Bank.Keeper, IDAO: idaoKeeper, DAT: datKeeper, Compute: computeKeeper}}
+	flowKeeper := &flow.Keeper{Bank: a.Bank.Keeper, IDAO: idaoKeeper, DAT: datKeeper, Compute: computeKeeper}
+	a.Flow = flow.Module{Keeper: flowKeeper}
+	a.Service = service.Module{Keeper: &service.Keeper{
+		Bank: a.Bank.Keeper, IDAO: idaoKeeper, DAT: datKeeper, Compute: computeKeeper, Flow: flowKeeper,
+	}}
 	stakingKeeper := &staking.Keeper{Bank: a.Bank.Keeper, IDAO: idaoKeeper}
 	idaoKeeper.Staking = stakingKeeper
 	a.Staking = staking.Module{Keeper: stakingKeeper}
 	// The order is the order of InitGenesis, of the genesis file and of
 	// the begin- and end-of-block hooks. iDAOs come before the classes
 	// they own.
-	a.modules = []chain.Module{a.Auth, a.Bank, a.IDAO, a.DAT, a.Compute, a.Flow, a.Staking}
+	a.modules = []chain.Module{a.Auth, a.Bank, a.IDAO, a.DAT, a.Compute, a.Flow, a.Service, a.Staking}
 	for _, m := range a.modules {
 		for _, h := range m.Handlers() {
 			name := h.Msg.ProtoReflect().Descriptor().FullName()

@@ -110,6 +110,9 @@ func writeAppConfig(home string, ac AppConfig) error {
 	return f.Close()
 }
 
+// MaxTxBytes is the largest tx a node accepts.
+const MaxTxBytes = 4 << 20
+
 // defaultCometConfig is CometBFT's configuration as LazChain ships it.
 func defaultCometConfig(home, moniker string, blockTime time.Duration) *cmtcfg.Config {
 	cfg := cmtcfg.DefaultConfig()
@@ -118,6 +121,10 @@ func defaultCometConfig(home, moniker string, blockTime time.Duration) *cmtcfg.C
 	cfg.Consensus.TimeoutCommit = blockTime
 	cfg.Mempool.Size = 20000
 	cfg.Mempool.CacheSize = 40000
+	// A Settle of thousands of receipts is a few MiB: the mempool and the
+	// RPC take txs of up to MaxTxBytes (CometBFT's default is 1 MiB).
+	cfg.Mempool.MaxTxBytes = MaxTxBytes
+	cfg.RPC.MaxBodyBytes = 2 * MaxTxBytes
 	cfg.RPC.ListenAddress = "tcp://127.0.0.1:26657"
 	cfg.P2P.ListenAddress = "tcp://0.0.0.0:26656"
 	cfg.TxIndex.Indexer = "kv"

@@ -128,11 +128,16 @@ func Init(home string, o InitOptions) (*InitResult, error) {
 // txs), and one block's gas still executes in well under its block time.
 const BlockMaxGas = 1_000_000_000
 
+// BlockMaxBytes is the largest block: room for a few MiB-sized Settle txs
+// (CometBFT's default is 4 MiB, one such tx).
+const BlockMaxBytes = 16 << 20
+
 // ConsensusParams are the genesis consensus parameters of a new chain:
-// CometBFT's defaults with BlockMaxGas.
+// CometBFT's defaults with BlockMaxGas and BlockMaxBytes.
 func ConsensusParams() *cmttypes.ConsensusParams {
 	p := cmttypes.DefaultConsensusParams()
 	p.Block.MaxGas = BlockMaxGas
+	p.Block.MaxBytes = BlockMaxBytes
 	return p
 }
 
