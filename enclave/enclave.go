@@ -14,6 +14,7 @@ import (
 
 	"github.com/lazchain/lazchain/enclave/attest"
 	"github.com/lazchain/lazchain/enclave/seal"
+	"github.com/lazchain/lazchain/ml"
 	"github.com/lazchain/lazchain/pdv"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/compute"
@@ -34,8 +35,9 @@ type Enclave struct {
 	sign ed25519.PrivateKey
 	dev  *attest.DevSigner
 
-	mu    sync.Mutex
-	pools map[uint64]*pool
+	mu     sync.Mutex
+	pools  map[uint64]*pool
+	models map[uint64]*ml.Model
 }
 
 // pool is what the enclave keeps of a pool: its scoring configuration, its

@@ -82,8 +82,8 @@ func key(t *testing.T) *tx.PrivateKey {
 
 // newNetwork starts a node whose genesis has a data iDAO (1, alice admin)
 // and a compute iDAO (2) whose compute providers are the operators, with
-// dev attestation on.
-func newNetwork(t *testing.T, operators int) *network {
+// dev attestation on; more iDAOs (3, …; alice admin) may follow.
+func newNetwork(t *testing.T, operators int, more ...string) *network {
 	n := &network{t: t, alice: key(t), carol: key(t), logs: &syncBuffer{}}
 	n.log = slog.New(slog.NewTextHandler(n.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	accounts := []bank.Balance{
@@ -97,7 +97,11 @@ func newNetwork(t *testing.T, operators int) *network {
 		opAddrs = append(opAddrs, op.Address())
 		accounts = append(accounts, bank.Balance{Address: op.Address(), Amount: "100000000000"})
 	}
-	sections := nodetest.FlowGenesis(t, n.alice.Address(), "iris-pool", nodetest.ComputeIDAO{Name: "enclaves", Operators: opAddrs})
+	idaos := []nodetest.ComputeIDAO{{Name: "enclaves", Operators: opAddrs}}
+	for _, name := range more {
+		idaos = append(idaos, nodetest.ComputeIDAO{Name: name})
+	}
+	sections := nodetest.FlowGenesis(t, n.alice.Address(), "iris-pool", idaos...)
 	n.home = t.TempDir()
 	if _, err := node.Init(n.home, node.InitOptions{
 		ChainID: chainID, Moniker: "flow", BlockTime: nodetest.BlockTime, Accounts: accounts, Sections: sections,

@@ -24,6 +24,7 @@ import (
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/flow"
+	"github.com/lazchain/lazchain/x/service"
 )
 
 // Config is what a worker runs with.
@@ -39,7 +40,12 @@ type Config struct {
 	Endpoint string
 	// Poll is how often the worker looks at the chain (default 1s).
 	Poll time.Duration
-	Log  *slog.Logger
+	// SettleEvery is how often Run settles the receipts of paid calls
+	// (default 2s); SettleBatch bounds one Settle's receipts (0: the
+	// chain's max_receipts).
+	SettleEvery time.Duration
+	SettleBatch int
+	Log         *slog.Logger
 }
 
 // Worker is a running worker.
@@ -58,6 +64,10 @@ type Worker struct {
 	steps int64
 	// params are the chain's compute parameters.
 	params *compute.Params
+	// trained are models whose training result was broadcast.
+	trained map[uint64]bool
+	// srv is the paid-call state (serve.go).
+	srv *serving
 }
 
 // New makes a worker; Register or Use gives it its id.
@@ -68,7 +78,14 @@ func New(cfg Config) *Worker {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{cfg: cfg, log: cfg.Log, failed: map[uint64]int64{}, sent: map[uint64]bool{}}
+	if cfg.SettleEvery == 0 {
+		cfg.SettleEvery = 2 * time.Second
+	}
+	return &Worker{cfg: cfg, log: cfg.Log, failed: map[uint64]int64{}, sent: map[uint64]bool{}, trained: map[uint64]bool{},
+		srv: &serving{
+			services: map[uint64]*service.Service{}, pendingEscrow: map[escrowKey]uint64{}, pendingToken: map[uint64]uint64{},
+			nonces: map[string]map[uint64]bool{}, cache: map[string]cached{},
+		}}
 }
 
 // ID is the worker's id on chain (0 before Register or Use).
@@ -123,6 +140,12 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.id == 0 {
 		return errors.New("worker: not registered: call Register or Use first")
 	}
+	settled := make(chan struct{})
+	go func() {
+		defer close(settled)
+		w.settleLoop(ctx)
+	}()
+	defer func() { <-settled }()
 	t := time.NewTicker(w.cfg.Poll)
 	defer t.Stop()
 	for {
@@ -176,7 +199,36 @@ func (w *Worker) Step(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("contribution %d: %w", c.Id, err))
 		}
 	}
+	if err := w.trainAssigned(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := w.refreshServices(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// settleLoop settles unsettled receipts every SettleEvery, or as soon as
+// more receipts wait than one batch holds, until ctx ends.
+func (w *Worker) settleLoop(ctx context.Context) {
+	t := time.NewTicker(w.cfg.SettleEvery)
+	defer t.Stop()
+	for {
+		if n := w.Unsettled(); n > 0 {
+			res, err := w.Settle(ctx, w.cfg.SettleBatch)
+			if err != nil && ctx.Err() == nil {
+				w.log.Warn("settlement failed; the receipts stay in the journal", "worker", w.id, "err", err)
+			}
+			if err == nil && res.Receipts > 0 && w.Unsettled() > 0 {
+				continue // more waiting: the next batch at once
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (w *Worker) renew(ctx context.Context) error {

@@ -1,0 +1,106 @@
+package worker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lazchain/lazchain/client"
+	"github.com/lazchain/lazchain/x/service"
+)
+
+func encodeB64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// SettleResult is what one Settle did.
+type SettleResult struct {
+	Receipts int
+	Settled  int
+	Rejected []service.Rejected
+	Height   int64
+	GasUsed  int64
+}
+
+// Settle sends one Settle tx with up to max unsettled receipts from the
+// journal (max 0: the chain's max_receipts), oldest first. Receipts the
+// chain settled or rejected are marked done in the journal; if the tx
+// fails, they stay and are sent again later. A worker killed after the tx
+// landed but before marking them sends them again after restart, and the
+// chain rejects them as replayed: each receipt settles once.
+func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
+	w.srv.mu.Lock()
+	j, p := w.srv.journal, w.srv.params
+	w.srv.mu.Unlock()
+	if j == nil {
+		return nil, fmt.Errorf("worker %d has no receipts journal open", w.id)
+	}
+	limit := int(p.GetMaxReceipts())
+	if max > 0 && (limit == 0 || max < limit) {
+		limit = max
+	}
+	entries := j.Pending(limit)
+	if len(entries) == 0 {
+		return &SettleResult{}, nil
+	}
+	msg := &service.MsgSettle{From: w.cfg.Operator.Address().String(), Worker: w.id}
+	seqs := make([]uint64, len(entries))
+	for i, e := range entries {
+		r := &service.Receipt{}
+		if err := json.Unmarshal(e.Data, r); err != nil {
+			return nil, fmt.Errorf("receipts journal entry %d: %w", e.Seq, err)
+		}
+		msg.Receipts = append(msg.Receipts, r)
+		seqs[i] = e.Seq
+	}
+	res, err := w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, []proto.Message{msg}, client.TxOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("settling %d receipts: %w", len(entries), err)
+	}
+	out := &SettleResult{Receipts: len(entries), Height: res.Height, GasUsed: res.GasUsed}
+	for _, ev := range res.Events {
+		if ev.Type != "service_receipt_rejected" {
+			continue
+		}
+		rj := service.Rejected{Index: -1}
+		for _, a := range ev.Attributes {
+			switch a.Key {
+			case "index":
+				rj.Index, _ = strconv.Atoi(a.Value)
+			case "reason":
+				rj.Reason = a.Value
+			case "message":
+				rj.Message = a.Value
+			}
+		}
+		out.Rejected = append(out.Rejected, rj)
+	}
+	out.Settled = len(entries) - len(out.Rejected)
+	if err := j.Done(seqs...); err != nil {
+		return out, fmt.Errorf("marking %d settled receipts done: %w", len(seqs), err)
+	}
+	w.srv.mu.Lock()
+	for _, r := range msg.Receipts {
+		w.srv.release(r, mustPrice(r))
+	}
+	w.srv.invalidate()
+	w.srv.mu.Unlock()
+	for _, rj := range out.Rejected {
+		w.log.Warn("receipt rejected at settlement", "worker", w.id, "index", rj.Index, "reason", rj.Reason, "message", rj.Message)
+	}
+	w.log.Info("receipts settled", "worker", w.id, "receipts", out.Receipts, "settled", out.Settled,
+		"rejected", len(out.Rejected), "height", out.Height)
+	return out, nil
+}
+
+// Unsettled is the number of receipts waiting in the journal.
+func (w *Worker) Unsettled() int {
+	w.srv.mu.Lock()
+	defer w.srv.mu.Unlock()
+	if w.srv.journal == nil {
+		return 0
+	}
+	return w.srv.journal.Len()
+}
