@@ -38,6 +38,8 @@ type Enclave struct {
 	mu     sync.Mutex
 	pools  map[uint64]*pool
 	models map[uint64]*ml.Model
+	// issued are the digests of receipts signed and not yet settled.
+	issued map[[32]byte]bool
 }
 
 // pool is what the enclave keeps of a pool: its scoring configuration, its

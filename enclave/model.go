@@ -3,6 +3,7 @@ package enclave
 import (
 	"bytes"
 	"cmp"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -189,5 +190,44 @@ func (e *Enclave) Infer(model uint64, input []byte) ([]byte, error) {
 	return m.Infer(input)
 }
 
-// SignReceipt signs a call's receipt with the enclave's key.
-func (e *Enclave) SignReceipt(r *service.Receipt) { service.SignReceipt(r, e.sign) }
+// SignReceipt signs a call's receipt with the enclave's key and remembers
+// it as issued, for SignBatch.
+func (e *Enclave) SignReceipt(r *service.Receipt) {
+	service.SignReceipt(r, e.sign)
+	d := sha256.Sum256(service.ReceiptSignBytes(r))
+	e.mu.Lock()
+	if e.issued == nil {
+		e.issued = map[[32]byte]bool{}
+	}
+	e.issued[d] = true
+	e.mu.Unlock()
+}
+
+// SignBatch vouches for a batch of receipts with one signature over their
+// BatchDigest, which lets validators check one enclave signature per
+// Settle. The enclave signs only receipts it issued: ones it signed since
+// it started, or whose own signature is its (receipts journaled before a
+// restart).
+func (e *Enclave) SignBatch(chainID string, worker uint64, receipts []*service.Receipt) (string, error) {
+	pub := hex.EncodeToString(e.SigningKey())
+	for i, r := range receipts {
+		d := sha256.Sum256(service.ReceiptSignBytes(r))
+		e.mu.Lock()
+		issued := e.issued[d]
+		e.mu.Unlock()
+		if !issued && !service.VerifyReceipt(r, pub) {
+			return "", fmt.Errorf("receipt %d of the batch was not issued by this enclave", i)
+		}
+	}
+	d := service.BatchDigest(chainID, worker, receipts)
+	return hex.EncodeToString(ed25519.Sign(e.sign, d[:])), nil
+}
+
+// ForgetReceipts drops settled receipts from the issued set.
+func (e *Enclave) ForgetReceipts(receipts []*service.Receipt) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range receipts {
+		delete(e.issued, sha256.Sum256(service.ReceiptSignBytes(r)))
+	}
+}

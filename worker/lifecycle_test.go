@@ -533,6 +533,19 @@ func (n *network) checkBadReceipts(sw *servingWorker, svc uint64, dave, erin *tx
 	if tok2, _ := n.c.DATToken(n.ctx, usage, 0); tok2.Token.Value != tok.Token.Value {
 		t.Fatalf("a rejected receipt used token %d's value: %d -> %d", usage, tok.Token.Value, tok2.Token.Value)
 	}
+	// The batch path: an enclave vouches only for receipts it issued, and
+	// a batch signature that is not the worker's enclave's fails the tx.
+	alien := n.receipt(&servingWorker{w: sw.w, e: forger}, svc, dave, 5010, nil) // issued by the forger's enclave
+	if _, err := sw.e.SignBatch(chainID, sw.w.ID(), []*service.Receipt{good, alien}); err == nil {
+		t.Fatal("the enclave signed a batch holding a receipt it never issued")
+	}
+	batchSig, err := forger.SignBatch(chainID, sw.w.ID(), []*service.Receipt{alien})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.c.SignAndBroadcast(n.ctx, n.ops[0], []proto.Message{&service.MsgSettle{From: n.ops[0].Address().String(), Worker: sw.w.ID(), Receipts: []*service.Receipt{alien}, BatchSignature: batchSig}}, client.TxOptions{}); err == nil || !strings.Contains(err.Error(), "batch signature") {
+		t.Fatalf("a batch signed by another enclave: %v", err)
+	}
 	// A batch of one worker signed by another operator, and an empty batch.
 	if _, err := n.c.SignAndBroadcast(n.ctx, n.ops[1], []proto.Message{&service.MsgSettle{From: n.ops[1].Address().String(), Worker: sw.w.ID(), Receipts: batch[:1]}}, client.TxOptions{}); err == nil || !strings.Contains(err.Error(), "does not operate worker") {
 		t.Fatalf("settling another operator's worker: %v", err)

@@ -41,6 +41,12 @@ func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
 	if max > 0 && (limit == 0 || max < limit) {
 		limit = max
 	}
+	if w.chainID == "" {
+		var err error
+		if w.chainID, err = w.cfg.Client.ChainID(ctx); err != nil {
+			return nil, err
+		}
+	}
 	entries := j.Pending(limit)
 	if len(entries) == 0 {
 		return &SettleResult{}, nil
@@ -55,6 +61,20 @@ func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
 		msg.Receipts = append(msg.Receipts, r)
 		seqs[i] = e.Seq
 	}
+	// One enclave signature vouches for the batch; the receipts' own are
+	// left out of the tx.
+	sig, err := w.cfg.Enclave.SignBatch(w.chainID, w.id, msg.Receipts)
+	if err != nil {
+		return nil, err
+	}
+	msg.BatchSignature = sig
+	sent := make([]*service.Receipt, len(msg.Receipts))
+	for i, r := range msg.Receipts {
+		c := proto.Clone(r).(*service.Receipt)
+		c.EnclaveSignature = ""
+		sent[i] = c
+	}
+	msg.Receipts = sent
 	res, err := w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, []proto.Message{msg}, client.TxOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("settling %d receipts: %w", len(entries), err)
@@ -81,6 +101,7 @@ func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
 	if err := j.Done(seqs...); err != nil {
 		return out, fmt.Errorf("marking %d settled receipts done: %w", len(seqs), err)
 	}
+	w.cfg.Enclave.ForgetReceipts(msg.Receipts)
 	w.srv.mu.Lock()
 	for _, r := range msg.Receipts {
 		w.srv.release(r, mustPrice(r))

@@ -14,6 +14,7 @@ import (
 const (
 	VoucherDomain = "lazchain/service/voucher/v1"
 	ReceiptDomain = "lazchain/service/receipt/v1"
+	BatchDomain   = "lazchain/service/batch/v1"
 )
 
 type signBuf []byte
@@ -93,6 +94,38 @@ func VerifyReceipt(r *Receipt, signingKeyHex string) bool {
 	}
 	sig, err := hex.DecodeString(r.GetEnclaveSignature())
 	return err == nil && ed25519.Verify(pub, ReceiptSignBytes(r), sig)
+}
+
+// BatchDigest is what an enclave signs to vouch for a whole batch: the
+// SHA-256 of the domain, the chain, the worker and each receipt's sign
+// bytes' SHA-256, in order.
+func BatchDigest(chainID string, worker uint64, receipts []*Receipt) [32]byte {
+	h := sha256.New()
+	var b signBuf
+	b.str(BatchDomain)
+	b.str(chainID)
+	b.u64(worker)
+	b.u64(uint64(len(receipts)))
+	h.Write(b)
+	for _, r := range receipts {
+		d := sha256.Sum256(ReceiptSignBytes(r))
+		h.Write(d[:])
+	}
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// VerifyBatch checks a batch signature against a worker's signing key
+// (hex).
+func VerifyBatch(chainID string, worker uint64, receipts []*Receipt, sigHex, signingKeyHex string) bool {
+	pub, err := hex.DecodeString(signingKeyHex)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return false
+	}
+	sig, err := hex.DecodeString(sigHex)
+	d := BatchDigest(chainID, worker, receipts)
+	return err == nil && ed25519.Verify(pub, d[:], sig)
 }
 
 // RequestHash is the hex SHA-256 of a request or response body.

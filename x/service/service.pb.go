@@ -1159,12 +1159,19 @@ func (x *MsgBuyUsage) GetInto() uint64 {
 // service_receipt_rejected event (index, code, reason) and changes
 // nothing.
 type MsgSettle struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	From          string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
-	Worker        uint64                 `protobuf:"varint,2,opt,name=worker,proto3" json:"worker,omitempty"`
-	Receipts      []*Receipt             `protobuf:"bytes,3,rep,name=receipts,proto3" json:"receipts,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	From     string                 `protobuf:"bytes,1,opt,name=from,proto3" json:"from,omitempty"`
+	Worker   uint64                 `protobuf:"varint,2,opt,name=worker,proto3" json:"worker,omitempty"`
+	Receipts []*Receipt             `protobuf:"bytes,3,rep,name=receipts,proto3" json:"receipts,omitempty"`
+	// batch_signature, when set, is the worker's enclave's ed25519
+	// signature (hex) over BatchDigest of the receipts: the enclave vouches
+	// for every receipt of the batch at once, so validators check one
+	// enclave signature per batch rather than one per receipt, and the
+	// receipts' own enclave signatures may be left out. When it is empty,
+	// each receipt's enclave signature is checked.
+	BatchSignature string `protobuf:"bytes,4,opt,name=batch_signature,json=batchSignature,proto3" json:"batch_signature,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *MsgSettle) Reset() {
@@ -1216,6 +1223,13 @@ func (x *MsgSettle) GetReceipts() []*Receipt {
 		return x.Receipts
 	}
 	return nil
+}
+
+func (x *MsgSettle) GetBatchSignature() string {
+	if x != nil {
+		return x.BatchSignature
+	}
+	return ""
 }
 
 // QueryServicesResponse answers the services query.
@@ -1362,11 +1376,12 @@ const file_lazchain_service_v1_service_proto_rawDesc = "" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\x04R\aservice\x12\x16\n" +
 	"\x06amount\x18\x03 \x01(\tR\x06amount\x12\x12\n" +
-	"\x04into\x18\x04 \x01(\x04R\x04into\"q\n" +
+	"\x04into\x18\x04 \x01(\x04R\x04into\"\x9a\x01\n" +
 	"\tMsgSettle\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x16\n" +
 	"\x06worker\x18\x02 \x01(\x04R\x06worker\x128\n" +
-	"\breceipts\x18\x03 \x03(\v2\x1c.lazchain.service.v1.ReceiptR\breceipts\"Q\n" +
+	"\breceipts\x18\x03 \x03(\v2\x1c.lazchain.service.v1.ReceiptR\breceipts\x12'\n" +
+	"\x0fbatch_signature\x18\x04 \x01(\tR\x0ebatchSignature\"Q\n" +
 	"\x15QueryServicesResponse\x128\n" +
 	"\bservices\x18\x01 \x03(\v2\x1c.lazchain.service.v1.ServiceR\bservicesB0Z.github.com/lazchain/lazchain/x/service;serviceb\x06proto3"
 

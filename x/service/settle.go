@@ -90,9 +90,15 @@ type Rejected struct {
 	Message string
 }
 
+// Which signatures precheck verifies.
+type sigChecks struct {
+	enclave, consumer bool
+}
+
 // precheck runs the checks that need no state beyond the worker: field
-// shapes, the chain, both signatures and the price against the voucher.
-func precheck(chainID string, w *compute.Worker, r *Receipt) (reason, why string) {
+// shapes, the chain, the signatures asked for and the price against the
+// voucher.
+func precheck(chainID string, w *compute.Worker, r *Receipt, sigs sigChecks) (reason, why string) {
 	v := r.GetVoucher()
 	switch {
 	case v == nil:
@@ -121,10 +127,10 @@ func precheck(chainID string, w *compute.Worker, r *Receipt) (reason, why string
 	if price > maxPrice {
 		return ReasonAboveMax, fmt.Sprintf("price %d ulaz is above the %d ulaz the consumer signed for", price, maxPrice)
 	}
-	if !VerifyReceipt(r, w.SigningKey) {
+	if sigs.enclave && !VerifyReceipt(r, w.SigningKey) {
 		return ReasonEnclaveSig, fmt.Sprintf("the receipt is not signed by worker %d's enclave key", w.Id)
 	}
-	if !VerifyVoucher(v, r.ConsumerSignature) {
+	if sigs.consumer && !VerifyVoucher(v, r.ConsumerSignature) {
 		return ReasonConsumerSig, fmt.Sprintf("the voucher is not signed by consumer %s", v.Consumer)
 	}
 	return "", ""
@@ -183,8 +189,21 @@ func (k *Keeper) execSettle(ctx *chain.Context, msg *MsgSettle) error {
 		ctx.Gas.Consume(lo, "settle receipts")
 	}
 
+	// Signatures are checked when the block runs the tx. The mempool and
+	// gas simulation skip them: a bad receipt does not fail the tx, so they
+	// cannot change whether it is valid, and they are most of its cost.
+	sigs := sigChecks{enclave: true, consumer: true}
+	if msg.BatchSignature != "" {
+		if !VerifyBatch(ctx.ChainID, w.Id, msg.Receipts, msg.BatchSignature, w.SigningKey) {
+			return ErrInvalidBatch.Wrapf("the batch signature is not worker %d's enclave's over these %d receipts on chain %s", w.Id, n, ctx.ChainID)
+		}
+		sigs.enclave = false
+	}
+	if ctx.Mode != chain.ModeDeliver {
+		sigs = sigChecks{}
+	}
 	reasons, whys := make([]string, n), make([]string, n)
-	parallel(n, func(i int) { reasons[i], whys[i] = precheck(ctx.ChainID, w, msg.Receipts[i]) })
+	parallel(n, func(i int) { reasons[i], whys[i] = precheck(ctx.ChainID, w, msg.Receipts[i], sigs) })
 
 	b := &batch{
 		services: map[uint64]*Service{}, escrows: map[escrowKey]*Escrow{}, nonces: map[tx.Address]*nonces{},
