@@ -119,19 +119,6 @@ func (n *network) send(k *tx.PrivateKey, msgs ...proto.Message) *client.TxResult
 	return res
 }
 
-func eventAttr(res *client.TxResult, typ, key string) string {
-	for _, e := range res.Events {
-		if e.Type == typ {
-			for _, a := range e.Attributes {
-				if a.Key == key {
-					return a.Value
-				}
-			}
-		}
-	}
-	return ""
-}
-
 func (n *network) waitModel(id uint64, timeout time.Duration) *flow.Model {
 	n.t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -240,7 +227,7 @@ func TestServiceLifecycle(t *testing.T) {
 		From: n.alice.Address().String(), Idao: trainers, Pool: pool.Id, Name: "iris logistic", Kind: "logistic",
 		Fee: "400000", DataSplitBps: dataSplit,
 	})
-	modelID := parseU(t, eventAttr(res, "flow_train", "model"))
+	modelID := newID(t, res, "flow_train", "model")
 	m := n.waitModel(modelID, 60*time.Second)
 	if m.Status != flow.ModelTrained || len(m.Results) != 2 || m.Records == 0 {
 		t.Fatalf("model: %+v", m)
@@ -268,7 +255,7 @@ func TestServiceLifecycle(t *testing.T) {
 		PricePerCall: fmt.Sprint(price), Split: &service.Split{OwnerBps: ownerBps, ProviderBps: providerBps, ModelBps: modelBps},
 		Workers: []uint64{sw0.w.ID(), sw1.w.ID()}, Policy: "tee",
 	})
-	svcID := parseU(t, eventAttr(res, "service_register", "service"))
+	svcID := newID(t, res, "service_register", "service")
 	waitServing(t, svcID, sw0, sw1)
 
 	// No payment: 402 with what to pay.
@@ -288,7 +275,7 @@ func TestServiceLifecycle(t *testing.T) {
 	const escrowCalls, tokenCalls = 600, 400
 	n.send(dave, &service.MsgDeposit{From: dave.Address().String(), Service: svcID, Amount: fmt.Sprint(escrowCalls * price)})
 	res = n.send(dave, &service.MsgBuyUsage{From: dave.Address().String(), Service: svcID, Amount: fmt.Sprint((tokenCalls + 100) * price)})
-	usage := parseU(t, eventAttr(res, "service_buy", "token"))
+	usage := newID(t, res, "service_buy", "token")
 
 	const calls = escrowCalls + tokenCalls
 	outputs := make([]string, calls)
@@ -413,13 +400,13 @@ func expectSplit(p uint64) parts {
 	return parts{protocol, owner, provider, rest - owner - provider}
 }
 
-func parseU(t *testing.T, s string) uint64 {
+func newID(t *testing.T, res *client.TxResult, typ, key string) uint64 {
 	t.Helper()
-	v, err := strconv.ParseUint(s, 10, 64)
+	id, err := res.NewID(typ, key)
 	if err != nil {
-		t.Fatalf("id %q: %v", s, err)
+		t.Fatal(err)
 	}
-	return v
+	return id
 }
 
 func errorsAs(err error, target any) bool { return err != nil && errors.As(err, target) }
@@ -609,9 +596,22 @@ func (n *network) checkRestart(sw *servingWorker, svc uint64, dave *tx.PrivateKe
 	}
 	w.CloseJournal()
 
-	// The journal as it was before the Settle landed: sent again, every
-	// receipt is refused as settled before.
-	w = mk(snapshot)
+	// The journal as it was before the Settle landed, opened by a new
+	// process of the operator with a new enclave (a new worker id): the old
+	// worker's receipts go in a Settle of their own, checked receipt by
+	// receipt against the old enclave's key, and every one is refused as
+	// settled before.
+	fresh, err := enclave.NewDev()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w = worker.New(worker.Config{Client: n.c, Blobs: n.blobs, Enclave: fresh, Operator: n.ops[0], IDAO: 2, Bond: 1_000_000, Log: n.log})
+	if _, err := w.Register(n.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.OpenJournal(snapshot); err != nil {
+		t.Fatal(err)
+	}
 	res, err = w.Settle(n.ctx, 0)
 	if err != nil || res.Settled != 0 || len(res.Rejected) != calls || w.Unsettled() != 0 {
 		t.Fatalf("resettling: %+v %v", res, err)

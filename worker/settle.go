@@ -51,35 +51,45 @@ func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
 	if len(entries) == 0 {
 		return &SettleResult{}, nil
 	}
-	msg := &service.MsgSettle{From: w.cfg.Operator.Address().String(), Worker: w.id}
-	seqs := make([]uint64, len(entries))
-	for i, e := range entries {
+	// One Settle carries one worker's receipts: this worker's, or those an
+	// earlier worker of the operator (an earlier process, whose enclave
+	// keys are gone) left in the journal.
+	msg := &service.MsgSettle{From: w.cfg.Operator.Address().String()}
+	var seqs []uint64
+	for _, e := range entries {
 		r := &service.Receipt{}
 		if err := json.Unmarshal(e.Data, r); err != nil {
 			return nil, fmt.Errorf("receipts journal entry %d: %w", e.Seq, err)
 		}
-		msg.Receipts = append(msg.Receipts, r)
-		seqs[i] = e.Seq
+		if msg.Worker == 0 {
+			msg.Worker = r.Worker
+		}
+		if r.Worker == msg.Worker {
+			msg.Receipts = append(msg.Receipts, r)
+			seqs = append(seqs, e.Seq)
+		}
 	}
-	// One enclave signature vouches for the batch; the receipts' own are
-	// left out of the tx.
-	sig, err := w.cfg.Enclave.SignBatch(w.chainID, w.id, msg.Receipts)
-	if err != nil {
-		return nil, err
+	if msg.Worker == w.id {
+		// This enclave vouches for the batch with one signature; the
+		// receipts' own are left out of the tx.
+		sig, err := w.cfg.Enclave.SignBatch(w.chainID, w.id, msg.Receipts)
+		if err != nil {
+			return nil, err
+		}
+		msg.BatchSignature = sig
+		sent := make([]*service.Receipt, len(msg.Receipts))
+		for i, r := range msg.Receipts {
+			c := proto.Clone(r).(*service.Receipt)
+			c.EnclaveSignature = ""
+			sent[i] = c
+		}
+		msg.Receipts = sent
 	}
-	msg.BatchSignature = sig
-	sent := make([]*service.Receipt, len(msg.Receipts))
-	for i, r := range msg.Receipts {
-		c := proto.Clone(r).(*service.Receipt)
-		c.EnclaveSignature = ""
-		sent[i] = c
-	}
-	msg.Receipts = sent
 	res, err := w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, []proto.Message{msg}, client.TxOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("settling %d receipts: %w", len(entries), err)
+		return nil, fmt.Errorf("settling %d receipts of worker %d: %w", len(msg.Receipts), msg.Worker, err)
 	}
-	out := &SettleResult{Receipts: len(entries), Height: res.Height, GasUsed: res.GasUsed}
+	out := &SettleResult{Receipts: len(msg.Receipts), Height: res.Height, GasUsed: res.GasUsed}
 	for _, ev := range res.Events {
 		if ev.Type != "service_receipt_rejected" {
 			continue
@@ -97,7 +107,7 @@ func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
 		}
 		out.Rejected = append(out.Rejected, rj)
 	}
-	out.Settled = len(entries) - len(out.Rejected)
+	out.Settled = len(msg.Receipts) - len(out.Rejected)
 	if err := j.Done(seqs...); err != nil {
 		return out, fmt.Errorf("marking %d settled receipts done: %w", len(seqs), err)
 	}
