@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/lazchain/lazchain/chain"
 	"github.com/lazchain/lazchain/enclave"
@@ -32,6 +35,9 @@ const (
 	demoClassName = "iris flowers (demo)"
 	// demoComputeName is the iDAO whose dev-enclave worker the devnet runs.
 	demoComputeName = "demo-compute"
+	// demoModelsName trains the demo model; demoAppsName serves it.
+	demoModelsName = "demo-models"
+	demoAppsName   = "demo-apps"
 	// demoTreasury is what the demo iDAO's treasury holds at genesis.
 	demoTreasury = 10_000 * tx.UnitsPerLAZ
 )
@@ -61,6 +67,16 @@ func devnetDemo(alice, bob, carol tx.Address) (map[string]json.RawMessage, bank.
 			{Address: alice.String(), Roles: []string{idao.RoleAdmin}, Weight: 1},
 			{Address: carol.String(), Roles: []string{idao.RoleComputeProvider}, Weight: 1},
 		},
+	}, {
+		Name:        demoModelsName,
+		Description: "A demo model-trainer iDAO: it trains a model on the iris pool.",
+		Creator:     alice.String(),
+		Members:     []idao.GenesisMember{{Address: alice.String(), Roles: []string{idao.RoleAdmin, idao.RoleModelTrainer}, Weight: 1}},
+	}, {
+		Name:        demoAppsName,
+		Description: "A demo app-developer iDAO: it runs a paid service on the demo model.",
+		Creator:     alice.String(),
+		Members:     []idao.GenesisMember{{Address: alice.String(), Roles: []string{idao.RoleAdmin, idao.RoleAppDeveloper}, Weight: 1}},
 	}}}
 	sum := sha256.Sum256([]byte(demoDataset))
 	dg := dat.Genesis{Classes: []dat.GenesisClass{{
@@ -110,39 +126,78 @@ type devnetFlow struct {
 	Sample string `json:"sample_file"`
 	// DevEnclave is always true: the worker is simulated.
 	DevEnclave bool `json:"dev_enclave"`
+	// WorkerAPI is the worker's paid-call endpoint.
+	WorkerAPI string `json:"worker_api"`
+	// Service is the demo AI service, when it runs.
+	Service *devnetService `json:"service,omitempty"`
 }
 
 // startDevnetFlow starts the devnet's worker (registering it the first
-// time; its dev keys are kept in the home) and creates the demo pool if
-// there is none yet.
-func startDevnetFlow(ctx context.Context, n *node.Node, log *slog.Logger) (*devnetFlow, error) {
-	alice, carol := tx.DeterministicKey("devnet/alice"), tx.DeterministicKey("devnet/carol")
+// time; its dev keys are kept in the home) with its paid-call API on
+// workerAddr and its receipts journal in the home, and creates the demo
+// pool if there is none yet.
+func startDevnetFlow(ctx context.Context, n *node.Node, log *slog.Logger, workerAddr string) (*devnetFlow, *worker.Worker, error) {
+	fl, w, err := startDevnetWorker(ctx, n, log, workerAddr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return fl, w, createDevnetPool(ctx, n, fl, w)
+}
+
+func startDevnetWorker(ctx context.Context, n *node.Node, log *slog.Logger, workerAddr string) (*devnetFlow, *worker.Worker, error) {
+	carol := tx.DeterministicKey("devnet/carol")
 	e, err := enclave.OpenDev(filepath.Join(n.Home, "config", "dev_enclave_keys"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	c := n.Client
+	ln, err := net.Listen("tcp", workerAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the devnet's worker API (--worker-listen %s): %w", workerAddr, err)
+	}
+	endpoint := "http://" + ln.Addr().String()
 	w := worker.New(worker.Config{
-		Client: c, Blobs: n.Blobs, Enclave: e, Operator: carol, IDAO: 2, Bond: demoWorkerBond,
+		Client: c, Blobs: n.Blobs, Enclave: e, Operator: carol, IDAO: 2, Bond: demoWorkerBond, Endpoint: endpoint,
 		Log: log.With("module", "worker", "dev_enclave", true),
 	})
+	if err := w.OpenJournal(filepath.Join(n.Home, "data", "worker-receipts")); err != nil {
+		ln.Close()
+		return nil, nil, err
+	}
+	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
 	ws, err := c.Workers(ctx, 2, 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hpke := hex.EncodeToString(e.HPKEPublicKey())
 	for _, x := range ws.Workers {
 		if x.HpkePublicKey == hpke {
 			w.Use(x.Id)
+			endpoint = x.Endpoint // what the chain tells callers
 		}
 	}
 	if w.ID() == 0 {
 		if _, err := w.Register(ctx); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	go w.Run(ctx)
-	out := &devnetFlow{Worker: w.ID(), DevEnclave: true, Sample: filepath.Join(n.Home, "demo", "iris-contribution.jsonl")}
+	go func() {
+		w.Run(ctx)
+		w.CloseJournal()
+	}()
+	return &devnetFlow{Worker: w.ID(), WorkerAPI: endpoint, DevEnclave: true, Sample: filepath.Join(n.Home, "demo", "iris-contribution.jsonl")}, w, nil
+}
+
+// createDevnetPool writes the sample contribution file and creates the
+// demo pool, sealing its validation set to the devnet's worker, unless a
+// pool exists.
+func createDevnetPool(ctx context.Context, n *node.Node, out *devnetFlow, w *worker.Worker) error {
+	alice, c := tx.DeterministicKey("devnet/alice"), n.Client
 	var sample, validation [][]byte
 	for i, l := range datasets.Lines(datasets.Iris) {
 		switch i % 5 {
@@ -153,25 +208,25 @@ func startDevnetFlow(ctx context.Context, n *node.Node, log *slog.Logger) (*devn
 		}
 	}
 	if err := os.MkdirAll(filepath.Dir(out.Sample), 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.WriteFile(out.Sample, datasets.Join(sample), 0o644); err != nil {
-		return nil, err
+		return err
 	}
 	pools, err := c.Pools(ctx, 0, 1, 0)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(pools.Pools) > 0 {
 		out.Pool = pools.Pools[0].Id
-		return out, nil
+		return nil
 	}
 	checked, refused, err := c.CheckWorkers(ctx, 2)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if len(checked) == 0 {
-		return nil, fmt.Errorf("the devnet's worker %d did not pass the attestation check: %v", w.ID(), refused)
+		return fmt.Errorf("the devnet's worker %d did not pass the attestation check: %v", w.ID(), refused)
 	}
 	data := datasets.Join(validation)
 	out.Pool, err = c.CreatePoolWithValidation(ctx, alice, &flow.MsgCreatePool{
@@ -181,7 +236,7 @@ func startDevnetFlow(ctx context.Context, n *node.Node, log *slog.Logger) (*devn
 		VerifierFee: tx.FormatBaseUnits(demoPoolFee), Terms: &flow.DATTerms{UsageValue: 1000, SharePerPpm: 1},
 		ComputeIdao: 2, MinScorePpm: 10_000,
 	}, bytes.NewReader(data), int64(len(data)), checked, n.Blobs, "", nil)
-	return out, err
+	return err
 }
 
 // demoIrisSchema is the demo pool's record schema.

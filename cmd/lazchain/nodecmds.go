@@ -130,7 +130,7 @@ func runUntilSignal(ctx context.Context, cmd *cobra.Command, n *node.Node) error
 // deletes anything else.
 const devnetMarker = "devnet.json"
 
-var devnetKeys = []string{"alice", "bob", "carol"}
+var devnetKeys = []string{"alice", "bob", "carol", "dave"}
 
 // devnetFunds is each test key's genesis balance: 1,000,000 LAZ.
 const devnetFunds = 1_000_000 * tx.UnitsPerLAZ
@@ -155,12 +155,16 @@ type devnetKeyJS struct {
 func newDevnetCmd() *cobra.Command {
 	var f nodeFlags
 	var reset bool
-	var chainID string
+	var chainID, workerAddr string
 	cmd := &cobra.Command{
 		Use:   "devnet",
 		Short: "Run a one-validator local chain with funded test keys and the API",
-		Long: `Run a complete local LazChain in one process: one validator, the HTTP API
-and three funded test keys (alice, bob, carol). The home (--home) is created
+		Long: `Run a complete local LazChain in one process: one validator, the HTTP API,
+four funded test keys (alice, bob, carol, dave), and a dev-enclave worker
+that verifies contributions, trains models and serves paid AI calls
+(--worker-listen). A new devnet is seeded with the whole loop: a data pool,
+bob's verified contribution, a model trained on it, a paid service on the
+model, and an escrow dave can call it with. The home (--home) is created
 if it is missing; run again on the same home to go on from where it stopped,
 or pass --reset to start over. Stop with Ctrl-C.
 
@@ -193,12 +197,19 @@ they are for this devnet only.`,
 				n.Stop()
 				return err
 			}
-			fl, err := startDevnetFlow(cmd.Context(), n, n.Log)
+			fl, _, err := startDevnetFlow(cmd.Context(), n, n.Log, workerAddr)
 			if err != nil {
 				// A home made before the demo existed has no compute iDAO:
 				// the chain still runs, without the demo.
 				fl = nil
 				n.Log.Warn("the data pool demo is not running; start a new devnet with --reset to get it", "err", err)
+			} else {
+				if !jsonOutput(cmd) {
+					fmt.Fprintln(cmd.ErrOrStderr(), "Preparing the AI demo (first start only: a seed contribution, a trained model, a paid service)…")
+				}
+				if fl.Service, err = startDevnetService(cmd.Context(), n, fl); err != nil {
+					n.Log.Warn("the AI service demo is not running; start a new devnet with --reset to get it", "err", err)
+				}
 			}
 			if err := printDevnet(cmd, n, accounts, fl); err != nil {
 				n.Stop()
@@ -210,6 +221,7 @@ they are for this devnet only.`,
 	f.register(cmd, "127.0.0.1:26657", "127.0.0.1:26656", "127.0.0.1:8080", time.Second)
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the devnet's home first and start a new chain")
 	cmd.Flags().StringVar(&chainID, "chain-id", "lazchain-devnet", "chain id of a new devnet")
+	cmd.Flags().StringVar(&workerAddr, "worker-listen", "127.0.0.1:8090", "address of the devnet worker's paid-call API (POST /v1/services/{id}/infer)")
 	return cmd
 }
 
@@ -321,7 +333,15 @@ func printDevnet(cmd *cobra.Command, n *node.Node, accounts []api.TestAccount, f
 		fmt.Fprintf(w, "\nData:  pool %d %q in iDAO 1, verified by worker %d of iDAO 2 %q (carol)\n", fl.Pool, demoPoolName, fl.Worker, demoComputeName)
 		fmt.Fprintf(w, "       WARNING: worker %d is a DEV ENCLAVE, simulated, not a real TEE (its attestations use go-sev-guest's test-only roots)\n", fl.Worker)
 		fmt.Fprintf(w, "       lazchain data contribute --pool %d --file %s --from bob%s%s%s\n", fl.Pool, fl.Sample, home, node, api)
-		fmt.Fprintf(w, "       lazchain data status 1%s%s\n", home, node)
+		fmt.Fprintf(w, "       lazchain data status ID%s%s   (ID: the contribution id it prints)\n", home, node)
+		if s := fl.Service; s != nil {
+			price, _ := tx.ParseBaseUnits(s.Price)
+			fmt.Fprintf(w, "\nAI:    model %d (logistic on pool %d, %.1f%% accurate on its validation set) is DAT class %d, trained in worker %d's enclave\n",
+				s.Model, fl.Pool, float64(s.AccuracyPPM)/1e4, s.ModelClass, fl.Worker)
+			fmt.Fprintf(w, "       service %d %q at %s, %s per call; dave has an escrow for it\n", s.Service, demoServiceName, fl.WorkerAPI, tx.FormatAmount(price))
+			fmt.Fprintf(w, "       lazchain service call %d --input '%s' --from dave%s%s\n", s.Service, s.Input, home, node)
+			fmt.Fprintf(w, "       lazchain query dat pending --owner bob%s%s   (bob's share of every call, through the model's lineage)\n", home, node)
+		}
 	}
 	fmt.Fprintf(w, "Stop:  Ctrl-C (the chain is kept; run `lazchain devnet` again to go on, --reset to start over)\n\n")
 	return nil
