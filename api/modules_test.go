@@ -26,6 +26,7 @@ import (
 	"github.com/lazchain/lazchain/x/dat"
 	"github.com/lazchain/lazchain/x/flow"
 	"github.com/lazchain/lazchain/x/idao"
+	"github.com/lazchain/lazchain/x/service"
 )
 
 // refName is the schema a property refers to, directly, through oneOf (a
@@ -680,7 +681,7 @@ func TestOpenAPISchemasMatchTheProtos(t *testing.T) {
 			}
 		}
 	}
-	for _, m := range []proto.Message{&idao.IDAO{}, &dat.Class{}, &flow.Pool{}, &compute.Worker{}} {
+	for _, m := range []proto.Message{&idao.IDAO{}, &dat.Class{}, &flow.Pool{}, &compute.Worker{}, &service.Service{}} {
 		msgs := m.ProtoReflect().Descriptor().ParentFile().Messages()
 		for i := 0; i < msgs.Len(); i++ {
 			md := msgs.Get(i)

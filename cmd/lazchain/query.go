@@ -64,7 +64,9 @@ home's keyring works too. --height reads an earlier committed state (0: latest).
 		},
 		newBalancesCmd(),
 	)
-	cmd.AddCommand(bankCmd, newQueryIDAOCmd(), newQueryDATCmd(), newQueryFlowCmd(), newQueryComputeCmd(), newQueryStakingCmd(), newAccountCmd(), newTxQueryCmd(), newBlockCmd(), newProofCmd(), newParamsCmd())
+	queryFlow := newQueryFlowCmd()
+	queryFlow.AddCommand(newQueryModelCmd(), newQueryModelsCmd())
+	cmd.AddCommand(bankCmd, newQueryIDAOCmd(), newQueryDATCmd(), queryFlow, newQueryComputeCmd(), newQueryStakingCmd(), newQueryServiceCmd(), newAccountCmd(), newTxQueryCmd(), newBlockCmd(), newProofCmd(), newParamsCmd())
 	return cmd
 }
 

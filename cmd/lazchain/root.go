@@ -77,6 +77,8 @@ Every command takes --home (the node's directory, default $LAZCHAIN_HOME or
 		newTestnetCmd(),
 		newJoinCmd(),
 		newDataCmd(),
+		newModelCmd(),
+		newServiceCmd(),
 		newVersionCmd(),
 	)
 	return root

@@ -196,6 +196,8 @@ key name of this keyring). AMOUNT is like 12.5laz or 12500000ulaz
 	}
 	f.register(send)
 	bankCmd.AddCommand(send)
-	cmd.AddCommand(bankCmd, newTxIDAOCmd(), newTxDATCmd(), newTxFlowCmd(), newTxComputeCmd(), newTxStakingCmd())
+	txFlow := newTxFlowCmd()
+	txFlow.AddCommand(newModelTrainCmd())
+	cmd.AddCommand(bankCmd, newTxIDAOCmd(), newTxDATCmd(), txFlow, newTxComputeCmd(), newTxStakingCmd(), newTxServiceCmd())
 	return cmd
 }
