@@ -386,6 +386,13 @@ func (w *Worker) admit(ctx context.Context, s *service.Service, r *service.Recei
 		what = fmt.Sprintf("token %d", v.Token)
 	}
 	if have < pending || have-pending < price {
+		// The next call reads the chain again: the consumer may be
+		// funding this very moment.
+		if v.Token != 0 {
+			delete(w.srv.cache, "t/"+strconv.FormatUint(v.Token, 10))
+		} else {
+			delete(w.srv.cache, "e/"+v.Consumer+"/"+strconv.FormatUint(s.Id, 10))
+		}
 		return http.StatusPaymentRequired, floor, fmt.Sprintf("%s's %s has %d ulaz left (%d on chain, %d charged and not yet settled); a call costs %d",
 			v.Consumer, what, max(have, pending)-pending, have, pending, price)
 	}
