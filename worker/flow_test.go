@@ -58,7 +58,7 @@ func (b *syncBuffer) String() string {
 }
 
 type network struct {
-	t       *testing.T
+	t       testing.TB
 	home    string
 	node    *node.Node
 	c       *client.Client
@@ -72,7 +72,7 @@ type network struct {
 	ctx     context.Context
 }
 
-func key(t *testing.T) *tx.PrivateKey {
+func key(t testing.TB) *tx.PrivateKey {
 	k, err := tx.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,20 @@ func key(t *testing.T) *tx.PrivateKey {
 // newNetwork starts a node whose genesis has a data iDAO (1, alice admin)
 // and a compute iDAO (2) whose compute providers are the operators, with
 // dev attestation on; more iDAOs (3, …; alice admin) may follow.
-func newNetwork(t *testing.T, operators int, more ...string) *network {
+func newNetwork(t testing.TB, operators int, more ...string) *network {
+	return newNetworkWith(t, netOptions{operators: operators, more: more, invariants: true, blockTime: nodetest.BlockTime})
+}
+
+// netOptions shape newNetworkWith's network.
+type netOptions struct {
+	operators  int
+	more       []string
+	invariants bool
+	blockTime  time.Duration
+}
+
+func newNetworkWith(t testing.TB, o netOptions) *network {
+	operators, more := o.operators, o.more
 	n := &network{t: t, alice: key(t), carol: key(t), logs: &syncBuffer{}}
 	n.log = slog.New(slog.NewTextHandler(n.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	accounts := []bank.Balance{
@@ -104,11 +117,11 @@ func newNetwork(t *testing.T, operators int, more ...string) *network {
 	sections := nodetest.FlowGenesis(t, n.alice.Address(), "iris-pool", idaos...)
 	n.home = t.TempDir()
 	if _, err := node.Init(n.home, node.InitOptions{
-		ChainID: chainID, Moniker: "flow", BlockTime: nodetest.BlockTime, Accounts: accounts, Sections: sections,
+		ChainID: chainID, Moniker: "flow", BlockTime: o.blockTime, Accounts: accounts, Sections: sections,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	n.node = nodetest.Start(t, n.home, node.StartOptions{CheckInvariants: true, Logger: n.log})
+	n.node = nodetest.Start(t, n.home, node.StartOptions{CheckInvariants: o.invariants, Logger: n.log, BlockTime: o.blockTime})
 	n.c = n.node.Client
 	n.blobs = blob.NewClient(n.node.APIURL(), nil)
 	ctx, cancel := context.WithCancel(context.Background())

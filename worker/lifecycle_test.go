@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,7 +89,7 @@ func (sw *servingWorker) start(n *network) {
 
 // stop stops the worker's loop (its HTTP endpoint stays up, with no
 // journal it answers 503) and closes its journal.
-func (sw *servingWorker) stop(t *testing.T) {
+func (sw *servingWorker) stop(t testing.TB) {
 	t.Helper()
 	sw.cancel()
 	<-sw.done
@@ -148,7 +149,7 @@ func (n *network) service(id uint64) *service.Service {
 
 // waitServing waits until each worker serves the service (its model is
 // loaded).
-func waitServing(t *testing.T, svc uint64, ws ...*servingWorker) {
+func waitServing(t testing.TB, svc uint64, ws ...*servingWorker) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for _, sw := range ws {
@@ -182,6 +183,10 @@ func (n *network) pendingOf(owner tx.Address) uint64 {
 	return v
 }
 
+// The iDAOs newNetwork(t, ops, "trainers", "apps") makes after the data
+// and compute iDAOs.
+const trainers, apps = 3, 4
+
 const (
 	price       = 1000
 	ownerBps    = 3000
@@ -201,38 +206,14 @@ const (
 // unsettled receipts survive a restart and settle once.
 func TestServiceLifecycle(t *testing.T) {
 	n := newNetwork(t, 2, "trainers", "apps")
-	const trainers, apps = 3, 4
 	sw0 := n.addServingWorker(0, 10_000_000, 150)
 	sw1 := n.addServingWorker(1, 10_000_000, 150)
-	all := n.checked(sw0.w.ID(), sw1.w.ID())
-	pool := n.createPool(poolMsg(2, 2, 60, 2), irisSplit(func(i int) bool { return i%5 == 0 }), all)
-
-	// Three contributors, disjoint slices of iris.
 	contributors := []*tx.PrivateKey{key(t), key(t), key(t)}
 	dave, erin := key(t), key(t)
-	for _, k := range append(contributors, dave, erin) {
-		n.send(n.alice, &bank.MsgSend{From: n.alice.Address().String(), To: k.Address().String(), Amount: "50000000"})
-	}
-	var scores []uint64
-	var tokens []uint64
-	for i, k := range contributors {
-		c := n.contributeAs(k, pool.Id, irisSplit(func(j int) bool { return j%5 != 0 && j%3 == i }))
-		scores = append(scores, uint64(c.ScorePpm))
-		tokens = append(tokens, c.Token)
-	}
+	sv := n.serveModel(contributors, []*tx.PrivateKey{dave, erin}, sw0, sw1)
+	pool, m, svcID, scores, tokens := sv.pool, sv.model, sv.service, sv.scores, sv.tokens
 	t.Logf("contribution scores (ppm): %v", scores)
-
-	// Training: both workers train the same model bit for bit.
-	res := n.send(n.alice, &flow.MsgTrain{
-		From: n.alice.Address().String(), Idao: trainers, Pool: pool.Id, Name: "iris logistic", Kind: "logistic",
-		Fee: "400000", DataSplitBps: dataSplit,
-	})
-	modelID := newID(t, res, "flow_train", "model")
-	m := n.waitModel(modelID, 60*time.Second)
-	if m.Status != flow.ModelTrained || len(m.Results) != 2 || m.Records == 0 {
-		t.Fatalf("model: %+v", m)
-	}
-	if m.Results[0].ModelCommitment != m.Results[1].ModelCommitment || m.Results[0].Worker == m.Results[1].Worker {
+	if len(m.Results) != 2 || m.Results[0].ModelCommitment != m.Results[1].ModelCommitment || m.Results[0].Worker == m.Results[1].Worker {
 		t.Fatalf("the two workers' results differ: %+v", m.Results)
 	}
 	class, err := n.c.DATClass(n.ctx, m.Class, 0)
@@ -248,15 +229,6 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatalf("model accuracy %d ppm on iris: want at least 70%%", m.AccuracyPpm)
 	}
 	t.Logf("model %d: %d records, accuracy %d ppm, class %d", m.Id, m.Records, m.AccuracyPpm, m.Class)
-
-	// A service on the model, served by both workers.
-	res = n.send(n.alice, &service.MsgRegisterService{
-		From: n.alice.Address().String(), Idao: apps, Name: "iris classifier", ModelClass: m.Class,
-		PricePerCall: fmt.Sprint(price), Split: &service.Split{OwnerBps: ownerBps, ProviderBps: providerBps, ModelBps: modelBps},
-		Workers: []uint64{sw0.w.ID(), sw1.w.ID()}, Policy: "tee",
-	})
-	svcID := newID(t, res, "service_register", "service")
-	waitServing(t, svcID, sw0, sw1)
 
 	// No payment: 402 with what to pay.
 	input := []byte(`{"features":[6.1,2.8,4.7,1.2]}`)
@@ -274,7 +246,7 @@ func TestServiceLifecycle(t *testing.T) {
 	// dave pays 600 calls from an escrow and 400 with bought usage value.
 	const escrowCalls, tokenCalls = 600, 400
 	n.send(dave, &service.MsgDeposit{From: dave.Address().String(), Service: svcID, Amount: fmt.Sprint(escrowCalls * price)})
-	res = n.send(dave, &service.MsgBuyUsage{From: dave.Address().String(), Service: svcID, Amount: fmt.Sprint((tokenCalls + 100) * price)})
+	res := n.send(dave, &service.MsgBuyUsage{From: dave.Address().String(), Service: svcID, Amount: fmt.Sprint((tokenCalls + 100) * price)})
 	usage := newID(t, res, "service_buy", "token")
 
 	const calls = escrowCalls + tokenCalls
@@ -400,7 +372,7 @@ func expectSplit(p uint64) parts {
 	return parts{protocol, owner, provider, rest - owner - provider}
 }
 
-func newID(t *testing.T, res *client.TxResult, typ, key string) uint64 {
+func newID(t testing.TB, res *client.TxResult, typ, key string) uint64 {
 	t.Helper()
 	id, err := res.NewID(typ, key)
 	if err != nil {
@@ -627,7 +599,7 @@ func (n *network) checkRestart(sw *servingWorker, svc uint64, dave *tx.PrivateKe
 	w.CloseJournal()
 }
 
-func copyDir(t *testing.T, from, to string) {
+func copyDir(t testing.TB, from, to string) {
 	t.Helper()
 	if err := os.MkdirAll(to, 0o700); err != nil {
 		t.Fatal(err)
@@ -648,4 +620,57 @@ func copyDir(t *testing.T, from, to string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// served is a service on a model trained on a pool of three iris slices.
+type served struct {
+	pool    *flow.Pool
+	model   *flow.Model
+	service uint64
+	scores  []uint64
+	tokens  []uint64
+}
+
+// serveModel funds the contributors and the others, creates a pool
+// sealed to the workers, anchors one slice of iris per contributor,
+// trains a logistic model for the trainers iDAO, registers a service on it
+// for the apps iDAO and waits until every worker serves it.
+func (n *network) serveModel(contributors, others []*tx.PrivateKey, ws ...*servingWorker) *served {
+	t := n.t
+	t.Helper()
+	var ids []uint64
+	for _, sw := range ws {
+		ids = append(ids, sw.w.ID())
+	}
+	out := &served{pool: n.createPool(poolMsg(uint32(len(ws)), uint32(len(ws)), 60, 2), irisSplit(func(i int) bool { return i%5 == 0 }), n.checked(ids...))}
+	var fund []proto.Message
+	for _, k := range append(slices.Clone(contributors), others...) {
+		fund = append(fund, &bank.MsgSend{From: n.alice.Address().String(), To: k.Address().String(), Amount: "50000000"})
+	}
+	for len(fund) > 0 { // a tx carries at most 64 messages
+		k := min(len(fund), 60)
+		n.send(n.alice, fund[:k]...)
+		fund = fund[k:]
+	}
+	for i, k := range contributors {
+		c := n.contributeAs(k, out.pool.Id, irisSplit(func(j int) bool { return j%5 != 0 && j%len(contributors) == i }))
+		out.scores = append(out.scores, uint64(c.ScorePpm))
+		out.tokens = append(out.tokens, c.Token)
+	}
+	res := n.send(n.alice, &flow.MsgTrain{
+		From: n.alice.Address().String(), Idao: trainers, Pool: out.pool.Id, Name: "iris logistic", Kind: "logistic",
+		Fee: "400000", DataSplitBps: dataSplit,
+	})
+	out.model = n.waitModel(newID(t, res, "flow_train", "model"), 60*time.Second)
+	if out.model.Status != flow.ModelTrained || out.model.Records == 0 {
+		t.Fatalf("model: %+v", out.model)
+	}
+	res = n.send(n.alice, &service.MsgRegisterService{
+		From: n.alice.Address().String(), Idao: apps, Name: "iris classifier", ModelClass: out.model.Class,
+		PricePerCall: fmt.Sprint(price), Split: &service.Split{OwnerBps: ownerBps, ProviderBps: providerBps, ModelBps: modelBps},
+		Workers: ids, Policy: "tee",
+	})
+	out.service = newID(t, res, "service_register", "service")
+	waitServing(t, out.service, ws...)
+	return out
 }

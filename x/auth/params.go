@@ -11,7 +11,7 @@ import (
 func DefaultParams() *Params {
 	return &Params{
 		MinGasPrice:  "0.01",
-		MaxTxBytes:   1 << 20,
+		MaxTxBytes:   4 << 20, // a Settle of thousands of receipts (node.MaxTxBytes)
 		MaxMsgs:      64,
 		MaxMemoBytes: 256,
 		TxByteGas:    10,
