@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/lazchain/lazchain/blob"
 	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/x/flow"
+	"github.com/lazchain/lazchain/x/service"
 )
 
 func get(t *testing.T, url string) string {
@@ -95,6 +98,12 @@ func TestDevnetVerifiesAContribution(t *testing.T) {
 			Pool       uint64 `json:"pool"`
 			Sample     string `json:"sample_file"`
 			DevEnclave bool   `json:"dev_enclave"`
+			WorkerAPI  string `json:"worker_api"`
+			Service    struct {
+				Service    uint64 `json:"service"`
+				ModelClass uint64 `json:"model_class"`
+				Input      string `json:"example_input"`
+			} `json:"service"`
 		} `json:"data_pool_demo"`
 	}
 	line, _ := d.proc.stdout.firstLine()
@@ -123,7 +132,7 @@ func TestDevnetVerifiesAContribution(t *testing.T) {
 			if err != nil || tok.Token.Owner != bob.Address().String() || tok.Token.ShareRatio == 0 {
 				t.Fatalf("minted token %+v %v", tok, err)
 			}
-			return
+			break
 		}
 		if c.Status != flow.StatusVerifying {
 			t.Fatalf("contribution %d is %s: %s", c.Id, c.Status, c.Reason)
@@ -131,6 +140,41 @@ func TestDevnetVerifiesAContribution(t *testing.T) {
 		select {
 		case <-ctx.Done():
 			t.Fatalf("contribution %d still verifying: %+v", c.Id, c)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+
+	// The AI demo: dave calls the service on the model trained on bob's
+	// seed contribution, through the binary, and the worker settles it.
+	if b.Flow.Service.Service == 0 || b.Flow.Service.ModelClass == 0 || b.Flow.WorkerAPI != "http://"+d.worker {
+		t.Fatalf("devnet banner's service demo: %+v (worker API %q)", b.Flow.Service, b.Flow.WorkerAPI)
+	}
+	out, err := exec.CommandContext(ctx, binary, "service", "call", fmt.Sprint(b.Flow.Service.Service), "--input", b.Flow.Service.Input,
+		"--from", "dave", "--home", d.home, "--node", "http://"+d.rpc, "-o", "json").Output()
+	if err != nil {
+		t.Fatalf("lazchain service call: %v\n%s", err, out)
+	}
+	var call struct {
+		Output struct {
+			Label int64 `json:"label"`
+		} `json:"output"`
+		Price  uint64 `json:"price"`
+		Worker uint64 `json:"worker"`
+	}
+	if err := json.Unmarshal(out, &call); err != nil || call.Price == 0 || call.Worker != b.Flow.Worker {
+		t.Fatalf("service call printed %s (%v)", out, err)
+	}
+	for {
+		var s service.Service
+		if _, err := d.client.Query(ctx, "/service/service", service.ServiceQuery{ID: b.Flow.Service.Service}, &s, 0); err != nil {
+			t.Fatal(err)
+		}
+		if s.Totals.Calls == 1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the call was never settled: %+v", s.Totals)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

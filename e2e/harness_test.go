@@ -56,6 +56,7 @@ var (
 	alice = tx.DeterministicKey("devnet/alice")
 	bob   = tx.DeterministicKey("devnet/bob")
 	carol = tx.DeterministicKey("devnet/carol")
+	dave  = tx.DeterministicKey("devnet/dave")
 )
 
 // devnetFunds is each test key's genesis balance in ulaz (1,000,000 LAZ).
@@ -112,6 +113,7 @@ type devnet struct {
 	rpc        string // host:port
 	p2p        string
 	api        string
+	worker     string // the devnet worker's paid-call API
 	jsonOutput bool
 	logPath    string
 	runs       int
@@ -144,9 +146,9 @@ func (p *process) exited() bool {
 func newDevnet(t *testing.T, jsonOutput bool) *devnet {
 	t.Helper()
 	dir := t.TempDir()
-	addrs := freeAddrs(t, 3)
+	addrs := freeAddrs(t, 4)
 	d := &devnet{
-		t: t, home: filepath.Join(dir, "home"), rpc: addrs[0], p2p: addrs[1], api: addrs[2],
+		t: t, home: filepath.Join(dir, "home"), rpc: addrs[0], p2p: addrs[1], api: addrs[2], worker: addrs[3],
 		jsonOutput: jsonOutput, logPath: filepath.Join(dir, "devnet.stderr"),
 	}
 	t.Cleanup(d.cleanup)
@@ -172,7 +174,7 @@ func freeAddrs(t *testing.T, n int) []string {
 		lns = append(lns, l)
 		addr := l.Addr().String()
 		switch addr[strings.LastIndex(addr, ":")+1:] {
-		case "26656", "26657", "8080": // a developer's own devnet may want these
+		case "26656", "26657", "8080", "8090": // a developer's own devnet may want these
 			continue
 		}
 		out = append(out, addr)
@@ -182,7 +184,7 @@ func freeAddrs(t *testing.T, n int) []string {
 
 func (d *devnet) args() []string {
 	args := []string{"devnet", "--home", d.home, "--rpc-addr", d.rpc, "--p2p-addr", d.p2p,
-		"--api-addr", d.api, "--block-time", "100ms"}
+		"--api-addr", d.api, "--worker-listen", d.worker, "--block-time", "100ms"}
 	if d.jsonOutput {
 		args = append(args, "--output", "json")
 	}
@@ -257,7 +259,7 @@ func (d *devnet) waitBanner(ctx context.Context, deadline time.Time) banner {
 			if b.RPC != "http://"+d.rpc || b.API != "http://"+d.api || b.Home != d.home || b.ChainID == "" {
 				t.Fatalf("devnet banner %+v does not match rpc %s, api %s, home %s", b, d.rpc, d.api, d.home)
 			}
-			want := []*tx.PrivateKey{alice, bob, carol}
+			want := []*tx.PrivateKey{alice, bob, carol, dave}
 			if len(b.TestKeys) != len(want) {
 				t.Fatalf("devnet banner lists %d test keys, want %d", len(b.TestKeys), len(want))
 			}
