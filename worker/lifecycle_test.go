@@ -657,20 +657,83 @@ func (n *network) serveModel(contributors, others []*tx.PrivateKey, ws ...*servi
 		out.scores = append(out.scores, uint64(c.ScorePpm))
 		out.tokens = append(out.tokens, c.Token)
 	}
-	res := n.send(n.alice, &flow.MsgTrain{
-		From: n.alice.Address().String(), Idao: trainers, Pool: out.pool.Id, Name: "iris logistic", Kind: "logistic",
-		Fee: "400000", DataSplitBps: dataSplit,
-	})
-	out.model = n.waitModel(newID(t, res, "flow_train", "model"), 60*time.Second)
-	if out.model.Status != flow.ModelTrained || out.model.Records == 0 {
-		t.Fatalf("model: %+v", out.model)
+	out.model = n.trainModel(out.pool.Id)
+	svc, err := n.registerService(apps, out.model.Class, ids)
+	if err != nil {
+		t.Fatal(err)
 	}
-	res = n.send(n.alice, &service.MsgRegisterService{
-		From: n.alice.Address().String(), Idao: apps, Name: "iris classifier", ModelClass: out.model.Class,
-		PricePerCall: fmt.Sprint(price), Split: &service.Split{OwnerBps: ownerBps, ProviderBps: providerBps, ModelBps: modelBps},
-		Workers: ids, Policy: "tee",
-	})
-	out.service = newID(t, res, "service_register", "service")
+	out.service = svc
 	waitServing(t, out.service, ws...)
 	return out
+}
+
+// trainModel trains a logistic model on a pool for the trainers iDAO.
+func (n *network) trainModel(pool uint64) *flow.Model {
+	t := n.t
+	t.Helper()
+	res := n.send(n.alice, &flow.MsgTrain{
+		From: n.alice.Address().String(), Idao: trainers, Pool: pool, Name: "iris logistic", Kind: "logistic",
+		Fee: "400000", DataSplitBps: dataSplit,
+	})
+	m := n.waitModel(newID(t, res, "flow_train", "model"), 60*time.Second)
+	if m.Status != flow.ModelTrained || m.Records == 0 {
+		t.Fatalf("model: %+v", m)
+	}
+	return m
+}
+
+// registerService registers a service on a model class for an iDAO
+// alice administers.
+func (n *network) registerService(idaoID, class uint64, workers []uint64) (uint64, error) {
+	res, err := n.c.SignAndBroadcast(n.ctx, n.alice, []proto.Message{&service.MsgRegisterService{
+		From: n.alice.Address().String(), Idao: idaoID, Name: "iris classifier", ModelClass: class,
+		PricePerCall: fmt.Sprint(price), Split: &service.Split{OwnerBps: ownerBps, ProviderBps: providerBps, ModelBps: modelBps},
+		Workers: workers, Policy: "tee",
+	}}, client.TxOptions{})
+	if err != nil {
+		return 0, err
+	}
+	return res.NewID("service_register", "service")
+}
+
+// TestRestrictedDataIsServedOnlyUnderItsTerms checks the terms of the
+// classes a service uses, up the model's lineage: a model trained on a
+// restricted pool can be served by the pool's own iDAO or by a service the
+// pool's terms name, and by no other iDAO.
+func TestRestrictedDataIsServedOnlyUnderItsTerms(t *testing.T) {
+	n := newNetwork(t, 1, "trainers", "apps")
+	sw := n.addServingWorker(0, 10_000_000, 0)
+	ids := []uint64{sw.w.ID()}
+	contributor := key(t)
+	n.send(n.alice, &bank.MsgSend{From: n.alice.Address().String(), To: contributor.Address().String(), Amount: "50000000"})
+	restrictedPool := func(allowed ...string) *flow.Pool {
+		msg := poolMsg(1, 1, 60, 2)
+		msg.Terms.Restricted, msg.Terms.AllowedServices = true, allowed
+		p := n.createPool(msg, irisSplit(func(i int) bool { return i%5 == 0 }), n.checked(ids...))
+		n.contributeAs(contributor, p.Id, irisSplit(func(i int) bool { return i%5 == 1 }))
+		return p
+	}
+
+	p1 := restrictedPool()
+	m1 := n.trainModel(p1.Id)
+	_, err := n.registerService(apps, m1.Class, ids)
+	if !errors.Is(err, service.ErrPolicy) || !strings.Contains(err.Error(), fmt.Sprintf("class %d", p1.Class)) || !strings.Contains(err.Error(), "is restricted to iDAO 1") {
+		t.Fatalf("another iDAO serving a model of restricted data: %v", err)
+	}
+	// The pool's own iDAO may serve it.
+	first, err := n.registerService(1, m1.Class, ids)
+	if err != nil {
+		t.Fatalf("the data's own iDAO serving it: %v", err)
+	}
+	// A pool whose terms allow the next service by address.
+	p2 := restrictedPool(service.Address(first + 1).String())
+	m2 := n.trainModel(p2.Id)
+	if _, err := n.registerService(apps, m1.Class, ids); !errors.Is(err, service.ErrPolicy) {
+		t.Fatalf("the first model again: %v", err)
+	}
+	// A refused registration changes nothing, its id included: the next
+	// service is first+1, the one p2's terms allow.
+	if second, err := n.registerService(apps, m2.Class, ids); err != nil || second != first+1 {
+		t.Fatalf("a service the pool's terms allow: id %d, %v", second, err)
+	}
 }

@@ -43,6 +43,8 @@ type poolFlags struct {
 	kind, schema, validation, fee, weights, from, api   string
 	quorum, threshold, knn, minScore, dupThreshold, max uint32
 	deadline, usageValue, sharePerPPM, expireBlocks     uint64
+	restricted                                          bool
+	allowedServices                                     []string
 }
 
 // createPoolResult is what create-pool prints with --output json.
@@ -95,6 +97,8 @@ and whose value is --usage-value.`,
 	fs.Uint64Var(&f.usageValue, "usage-value", 0, "usage quota of each minted token")
 	fs.Uint64Var(&f.sharePerPPM, "share-per-ppm", 1, "a minted token's share is its score in ppm times this")
 	fs.Uint64Var(&f.expireBlocks, "expire-blocks", 0, "minted tokens expire this many blocks after minting (0: never)")
+	fs.BoolVar(&f.restricted, "restricted", false, "restrict the pool's class: only its iDAO, --allowed-services or iDAOs with an agreement may use its data (services on models trained on it included)")
+	fs.StringSliceVar(&f.allowedServices, "allowed-services", nil, "service addresses allowed to use the pool's data (lazchain service show prints a service's address)")
 	fs.Uint64Var(&f.computeIDAO, "compute-idao", 0, "only workers of this compute iDAO verify (0: any)")
 	fs.Uint32Var(&f.minScore, "min-score", 0, "least score (ppm) a contribution needs to be anchored")
 	fs.Uint32Var(&f.dupThreshold, "dup-threshold", 0, "similarity (ppm) above which a record is a duplicate (0: the chain's default)")
@@ -156,7 +160,8 @@ func (f *poolFlags) message(name string) (*flow.MsgCreatePool, []byte, error) {
 		QuorumK: f.quorum, ThresholdT: f.threshold, ProofPolicy: "tee", DeadlineBlocks: f.deadline,
 		VerifierFee: strconv.FormatUint(fee, 10), ComputeIdao: f.computeIDAO, MinScorePpm: f.minScore,
 		DupThresholdPpm: f.dupThreshold, MaxRounds: f.max,
-		Terms: &flow.DATTerms{UsageValue: f.usageValue, SharePerPpm: f.sharePerPPM, ExpireBlocks: f.expireBlocks},
+		Terms: &flow.DATTerms{UsageValue: f.usageValue, SharePerPpm: f.sharePerPPM, ExpireBlocks: f.expireBlocks,
+			Restricted: f.restricted, AllowedServices: f.allowedServices},
 	}, schema, nil
 }
 

@@ -92,9 +92,15 @@ type DATTerms struct {
 	SharePerPpm uint64 `protobuf:"varint,2,opt,name=share_per_ppm,json=sharePerPpm,proto3" json:"share_per_ppm,omitempty"`
 	// expire_blocks, when not 0, expires the token that many blocks after
 	// minting.
-	ExpireBlocks  uint64 `protobuf:"varint,3,opt,name=expire_blocks,json=expireBlocks,proto3" json:"expire_blocks,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ExpireBlocks uint64 `protobuf:"varint,3,opt,name=expire_blocks,json=expireBlocks,proto3" json:"expire_blocks,omitempty"`
+	// restricted makes the pool's class restricted: its data may be used (by
+	// a service on a model trained on it, say) only by the pool's iDAO, the
+	// services in allowed_services (addresses), or an iDAO holding an active
+	// agreement for the class.
+	Restricted      bool     `protobuf:"varint,4,opt,name=restricted,proto3" json:"restricted,omitempty"`
+	AllowedServices []string `protobuf:"bytes,5,rep,name=allowed_services,json=allowedServices,proto3" json:"allowed_services,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *DATTerms) Reset() {
@@ -146,6 +152,20 @@ func (x *DATTerms) GetExpireBlocks() uint64 {
 		return x.ExpireBlocks
 	}
 	return 0
+}
+
+func (x *DATTerms) GetRestricted() bool {
+	if x != nil {
+		return x.Restricted
+	}
+	return false
+}
+
+func (x *DATTerms) GetAllowedServices() []string {
+	if x != nil {
+		return x.AllowedServices
+	}
+	return nil
 }
 
 // Grant is a data key wrapped (HPKE) to one worker.
@@ -2161,12 +2181,16 @@ const file_lazchain_flow_v1_flow_proto_rawDesc = "" +
 	"\aWeights\x12!\n" +
 	"\fvalidity_bps\x18\x01 \x01(\rR\vvalidityBps\x12%\n" +
 	"\x0euniqueness_bps\x18\x02 \x01(\rR\runiquenessBps\x12\x1b\n" +
-	"\tvalue_bps\x18\x03 \x01(\rR\bvalueBps\"t\n" +
+	"\tvalue_bps\x18\x03 \x01(\rR\bvalueBps\"\xbf\x01\n" +
 	"\bDATTerms\x12\x1f\n" +
 	"\vusage_value\x18\x01 \x01(\x04R\n" +
 	"usageValue\x12\"\n" +
 	"\rshare_per_ppm\x18\x02 \x01(\x04R\vsharePerPpm\x12#\n" +
-	"\rexpire_blocks\x18\x03 \x01(\x04R\fexpireBlocks\"9\n" +
+	"\rexpire_blocks\x18\x03 \x01(\x04R\fexpireBlocks\x12\x1e\n" +
+	"\n" +
+	"restricted\x18\x04 \x01(\bR\n" +
+	"restricted\x12)\n" +
+	"\x10allowed_services\x18\x05 \x03(\tR\x0fallowedServices\"9\n" +
 	"\x05Grant\x12\x16\n" +
 	"\x06worker\x18\x01 \x01(\x04R\x06worker\x12\x18\n" +
 	"\awrapped\x18\x02 \x01(\tR\awrapped\"\x9a\x01\n" +

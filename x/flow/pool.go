@@ -81,6 +81,7 @@ func (k *Keeper) execCreatePool(ctx *chain.Context, msg *MsgCreatePool) error {
 		From: from.String(), Idao: msg.Idao, Name: "pool " + msg.Name,
 		MetadataUri:   "lazchain:flow/pools/" + strconv.FormatUint(p.Id, 10),
 		IntegrityHash: hex.EncodeToString(sum[:]),
+		Policy:        classPolicy(msg.Terms),
 	})
 	if err != nil {
 		return err
@@ -174,4 +175,12 @@ func (k *Keeper) newPool(ctx *chain.Context, from tx.Address, msg *MsgCreatePool
 		Terms: t, ComputeIdao: msg.ComputeIdao, MinScorePpm: msg.MinScorePpm, DupThresholdPpm: dup,
 		CreatedHeight: ctx.Height, MaxRounds: rounds,
 	}, nil
+}
+
+// classPolicy is the policy of a pool's class from its DAT terms.
+func classPolicy(t *DATTerms) *dat.ClassPolicy {
+	if !t.GetRestricted() && len(t.GetAllowedServices()) == 0 {
+		return nil
+	}
+	return &dat.ClassPolicy{Restricted: t.GetRestricted(), AllowedServices: t.GetAllowedServices()}
 }
