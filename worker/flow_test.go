@@ -70,6 +70,8 @@ type network struct {
 	ops     []*tx.PrivateKey
 	workers []*worker.Worker
 	ctx     context.Context
+	// settleEvery, when set, is how often serving workers settle.
+	settleEvery time.Duration
 }
 
 func key(t testing.TB) *tx.PrivateKey {

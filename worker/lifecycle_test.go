@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -61,7 +62,7 @@ func (n *network) addServingWorker(i int, bond uint64, settleBatch int) *serving
 	n.t.Cleanup(sw.srv.Close)
 	sw.w = worker.New(worker.Config{
 		Client: n.c, Blobs: n.blobs, Enclave: e, Operator: n.ops[i], IDAO: 2, Bond: bond, Endpoint: sw.srv.URL,
-		Poll: 100 * time.Millisecond, SettleEvery: 300 * time.Millisecond, SettleBatch: settleBatch, Log: n.log,
+		Poll: 100 * time.Millisecond, SettleEvery: cmp.Or(n.settleEvery, 300*time.Millisecond), SettleBatch: settleBatch, Log: n.log,
 	})
 	if _, err := sw.w.Register(n.ctx); err != nil {
 		n.t.Fatal(err)
