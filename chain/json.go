@@ -35,6 +35,42 @@ func DecodeJSON(raw []byte, v any) error {
 	return nil
 }
 
+// ParamsGenesis is the genesis section of a module that has only
+// parameters there: protobuf JSON of its Params message.
+type ParamsGenesis struct {
+	Params json.RawMessage `json:"params,omitempty"`
+}
+
+// EncodeParamsGenesis renders a ParamsGenesis section holding p.
+func EncodeParamsGenesis(p proto.Message) (json.RawMessage, error) {
+	b, err := EncodeJSON(p)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(ParamsGenesis{Params: b})
+}
+
+// DecodeParamsGenesis reads a ParamsGenesis section into p, which holds
+// the defaults: the fields the section names replace them (see
+// OverlayProtoJSON), the others stay. given is an empty message of p's
+// type to decode into.
+func DecodeParamsGenesis(raw json.RawMessage, p, given proto.Message) error {
+	var g ParamsGenesis
+	if err := DecodeJSON(raw, &g); err != nil {
+		return err
+	}
+	if len(g.Params) == 0 {
+		return nil
+	}
+	if err := DecodeProtoJSON(g.Params, given); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	if err := OverlayProtoJSON(p, given, g.Params); err != nil {
+		return fmt.Errorf("params: %w", err)
+	}
+	return nil
+}
+
 // OverlayProtoJSON sets in p every field the JSON object raw names, to its
 // value in given (raw decoded into the same message type), zero values
 // included; fields raw leaves out keep p's values. It is how a genesis

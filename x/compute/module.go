@@ -38,36 +38,23 @@ func (m Module) BeginBlock(ctx *chain.Context) error {
 
 // Genesis is the module's genesis section: its parameters (protobuf JSON
 // of Params). Workers are not in genesis: each must attest on the chain.
-type Genesis struct {
-	Params json.RawMessage `json:"params,omitempty"`
-}
+type Genesis = chain.ParamsGenesis
 
 // DefaultGenesis has the default parameters.
 func (Module) DefaultGenesis() json.RawMessage {
-	p, err := chain.EncodeJSON(DefaultParams())
+	out, err := chain.EncodeParamsGenesis(DefaultParams())
 	if err != nil {
 		panic(err)
 	}
-	out, _ := json.Marshal(Genesis{Params: p})
 	return out
 }
 
 // InitGenesis validates and stores the parameters; fields left out take
 // their defaults.
 func (m Module) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
-	var g Genesis
-	if err := chain.DecodeJSON(raw, &g); err != nil {
-		return ErrInvalidGenesis.Wrapf("compute genesis: %v", err)
-	}
 	p := DefaultParams()
-	if len(g.Params) > 0 {
-		given := &Params{}
-		if err := chain.DecodeProtoJSON(g.Params, given); err != nil {
-			return ErrInvalidGenesis.Wrapf("compute genesis: params: %v", err)
-		}
-		if err := chain.OverlayProtoJSON(p, given, g.Params); err != nil {
-			return ErrInvalidGenesis.Wrapf("compute genesis: params: %v", err)
-		}
+	if err := chain.DecodeParamsGenesis(raw, p, &Params{}); err != nil {
+		return ErrInvalidGenesis.Wrapf("compute genesis: %v", err)
 	}
 	if err := validateParams(p); err != nil {
 		return err
@@ -78,11 +65,7 @@ func (m Module) InitGenesis(ctx *chain.Context, raw json.RawMessage) error {
 
 // ExportGenesis writes the parameters.
 func (m Module) ExportGenesis(ctx *chain.Context) (json.RawMessage, error) {
-	p, err := chain.EncodeJSON(m.Keeper.Params(ctx))
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(Genesis{Params: p})
+	return chain.EncodeParamsGenesis(m.Keeper.Params(ctx))
 }
 
 // Invariants are the module's whole-state checks.

@@ -198,13 +198,21 @@ func (k *Keeper) anchor(ctx *chain.Context, p *Pool, c *Contribution, agree []*R
 	return nil
 }
 
-// payWorkers shares c's fee equally among the agreeing workers' operators;
-// the remainder goes one ulaz each to the earliest.
+// payWorkers shares c's fee equally among the agreeing workers' operators.
 func (k *Keeper) payWorkers(ctx *chain.Context, c *Contribution, agree []*Result) error {
-	fee := mustAmount(c.Fee)
-	n := uint64(len(agree))
-	each, rest := fee/n, fee%n
+	ids := make([]uint64, len(agree))
 	for i, r := range agree {
+		ids[i] = r.Worker
+	}
+	return k.shareFee(ctx, mustAmount(c.Fee), ids)
+}
+
+// shareFee pays fee out of the escrow equally to the workers' operators;
+// the remainder goes one ulaz each to the earliest.
+func (k *Keeper) shareFee(ctx *chain.Context, fee uint64, workers []uint64) error {
+	n := uint64(len(workers))
+	each, rest := fee/n, fee%n
+	for i, id := range workers {
 		amt := each
 		if uint64(i) < rest {
 			amt++
@@ -212,7 +220,7 @@ func (k *Keeper) payWorkers(ctx *chain.Context, c *Contribution, agree []*Result
 		if amt == 0 {
 			continue
 		}
-		w, err := k.Compute.Worker(ctx, r.Worker)
+		w, err := k.Compute.Worker(ctx, id)
 		if err != nil {
 			return err
 		}

@@ -317,28 +317,13 @@ func (k *Keeper) finishModel(ctx *chain.Context, p *Pool, m *Model, agree []*Tra
 const ModelShare = 1_000_000
 
 // payTrainers shares a model's fee equally among the agreeing workers'
-// operators; the remainder goes one ulaz each to the earliest.
+// operators.
 func (k *Keeper) payTrainers(ctx *chain.Context, m *Model, agree []*TrainResult) error {
-	fee := mustAmount(m.Fee)
-	n := uint64(len(agree))
-	each, rest := fee/n, fee%n
+	ids := make([]uint64, len(agree))
 	for i, r := range agree {
-		amt := each
-		if uint64(i) < rest {
-			amt++
-		}
-		if amt == 0 {
-			continue
-		}
-		w, err := k.Compute.Worker(ctx, r.Worker)
-		if err != nil {
-			return err
-		}
-		if err := k.Bank.Send(ctx, FeeEscrow, compute.Operator(w), amt); err != nil {
-			return err
-		}
+		ids[i] = r.Worker
 	}
-	return nil
+	return k.shareFee(ctx, mustAmount(m.Fee), ids)
 }
 
 // closeTraining closes a model's pending assignments and takes it off the
