@@ -113,14 +113,16 @@ func (e *PaymentRequiredError) Error() string {
 	return msg
 }
 
-// NonceStore hands out a consumer's voucher nonces. Nonces should grow
-// one by one: the chain keeps a window of open nonces per consumer, and a
-// nonce far above the others closes the ones below the window.
+// NonceStore hands out a consumer's voucher nonces for calls to one
+// worker. Nonces should grow one by one: the chain keeps a window of open
+// nonces per consumer and worker, and a nonce far above the others closes
+// the ones below the window.
 type NonceStore interface {
-	Next(consumer tx.Address, floor uint64) (uint64, error)
+	Next(consumer tx.Address, worker, floor uint64) (uint64, error)
 }
 
-// FileNonces keeps each consumer's last nonce in a file under dir.
+// FileNonces keeps each consumer's last nonce at each worker in a file
+// under dir.
 func FileNonces(dir string) NonceStore { return &fileNonces{dir: dir} }
 
 type fileNonces struct {
@@ -128,13 +130,13 @@ type fileNonces struct {
 	mu  sync.Mutex
 }
 
-func (f *fileNonces) Next(consumer tx.Address, floor uint64) (uint64, error) {
+func (f *fileNonces) Next(consumer tx.Address, worker, floor uint64) (uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := os.MkdirAll(f.dir, 0o700); err != nil {
 		return 0, fmt.Errorf("nonce store: %w", err)
 	}
-	path := filepath.Join(f.dir, consumer.String())
+	path := filepath.Join(f.dir, consumer.String()+"-worker-"+strconv.FormatUint(worker, 10))
 	var last uint64
 	if b, err := os.ReadFile(path); err == nil {
 		if last, err = strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err != nil {
@@ -218,34 +220,12 @@ func (c *Client) CallService(ctx context.Context, signer tx.Signer, o CallOption
 	if err != nil {
 		return nil, err
 	}
-	nonce := o.Nonce
-	if nonce == 0 {
-		if o.Nonces == nil {
-			return nil, errors.New("no nonce and no nonce store: set CallOptions.Nonce or Nonces")
-		}
-		var ns service.NonceSet
-		if _, err := c.Query(ctx, "/service/nonces", service.NoncesQuery{Consumer: signer.Address().String()}, &ns, 0); err != nil {
-			return nil, err
-		}
-		if nonce, err = o.Nonces.Next(signer.Address(), max(ns.Base, 1)); err != nil {
-			return nil, err
-		}
+	if o.Nonce == 0 && o.Nonces == nil {
+		return nil, errors.New("no nonce and no nonce store: set CallOptions.Nonce or Nonces")
 	}
 	expiry := o.Expiry
 	if expiry == 0 {
 		expiry = 10 * time.Minute
-	}
-	v := &service.Voucher{
-		ChainId: chainID, Service: svc.Id, RequestHash: service.RequestHash(o.Input), MaxPrice: tx.FormatBaseUnits(maxPrice),
-		Nonce: nonce, Expiry: time.Now().Add(expiry).Unix(), Consumer: signer.Address().String(), Token: o.Token,
-	}
-	sig, err := service.SignVoucher(v, signer)
-	if err != nil {
-		return nil, err
-	}
-	header, err := EncodePayment(&Payment{X402Version: X402Version, Scheme: PaymentScheme, Network: chainID, Payload: PaymentPayload{Voucher: v, Signature: sig}})
-	if err != nil {
-		return nil, err
 	}
 	workers := svc.Workers
 	if o.Worker != 0 {
@@ -261,6 +241,30 @@ func (c *Client) CallService(ctx context.Context, signer tx.Signer, o CallOption
 		if endpoint == "" {
 			errs = append(errs, fmt.Errorf("worker %d registered no endpoint", id))
 			continue
+		}
+		// The voucher names the worker: a nonce of the consumer's window
+		// at that worker.
+		nonce := o.Nonce
+		if nonce == 0 {
+			var ns service.NonceSet
+			if _, err := c.Query(ctx, "/service/nonces", service.NoncesQuery{Consumer: signer.Address().String(), Worker: id}, &ns, 0); err != nil {
+				return nil, err
+			}
+			if nonce, err = o.Nonces.Next(signer.Address(), id, max(ns.Base, 1)); err != nil {
+				return nil, err
+			}
+		}
+		v := &service.Voucher{
+			ChainId: chainID, Service: svc.Id, RequestHash: service.RequestHash(o.Input), MaxPrice: tx.FormatBaseUnits(maxPrice),
+			Nonce: nonce, Expiry: time.Now().Add(expiry).Unix(), Consumer: signer.Address().String(), Token: o.Token, Worker: id,
+		}
+		sig, err := service.SignVoucher(v, signer)
+		if err != nil {
+			return nil, err
+		}
+		header, err := EncodePayment(&Payment{X402Version: X402Version, Scheme: PaymentScheme, Network: chainID, Payload: PaymentPayload{Voucher: v, Signature: sig}})
+		if err != nil {
+			return nil, err
 		}
 		res, err := callWorker(ctx, cmpOrHTTP(o.HTTP), endpoint, svc.Id, o.Input, header)
 		var pr *PaymentRequiredError

@@ -60,11 +60,11 @@ func (c *Client) Escrow(ctx context.Context, consumer tx.Address, svc uint64, he
 	return &r, err
 }
 
-// Nonces reads a consumer's record of used voucher nonces: every nonce
-// below its base is closed.
-func (c *Client) Nonces(ctx context.Context, consumer tx.Address, height int64) (*service.NonceSet, error) {
+// Nonces reads a consumer's record of the voucher nonces used at a
+// worker: every nonce below its base is closed.
+func (c *Client) Nonces(ctx context.Context, consumer tx.Address, worker uint64, height int64) (*service.NonceSet, error) {
 	var r service.NonceSet
-	_, err := c.Query(ctx, "/service/nonces", service.NoncesQuery{Consumer: consumer.String()}, &r, height)
+	_, err := c.Query(ctx, "/service/nonces", service.NoncesQuery{Consumer: consumer.String(), Worker: worker}, &r, height)
 	return &r, err
 }
 

@@ -68,7 +68,7 @@ func BenchmarkInferCalls(b *testing.B) {
 	for i := range b.N {
 		c := cs[i%consumers]
 		v := &service.Voucher{ChainId: chainID, Service: svc, RequestHash: service.RequestHash(input), MaxPrice: fmt.Sprint(price),
-			Nonce: uint64(i/consumers + 1), Expiry: time.Now().Add(time.Hour).Unix(), Consumer: c.Address().String()}
+			Nonce: uint64(i/consumers + 1), Expiry: time.Now().Add(time.Hour).Unix(), Consumer: c.Address().String(), Worker: sw.w.ID()}
 		sig, err := service.SignVoucher(v, c)
 		if err != nil {
 			b.Fatal(err)
@@ -143,7 +143,8 @@ func benchSettle(b *testing.B, batch int) {
 	for i := range b.N {
 		c := cs[i%consumers]
 		v := &service.Voucher{ChainId: chainID, Service: svc, RequestHash: service.RequestHash(fmt.Appendf(nil, `{"i":%d}`, i)),
-			MaxPrice: s.PricePerCall, Nonce: uint64(i/consumers + 1), Expiry: time.Now().Add(time.Hour).Unix(), Consumer: c.Address().String()}
+			MaxPrice: s.PricePerCall, Nonce: uint64(i/consumers + 1), Expiry: time.Now().Add(time.Hour).Unix(), Consumer: c.Address().String(),
+			Worker: sw.w.ID()}
 		sig, err := service.SignVoucher(v, c)
 		if err != nil {
 			b.Fatal(err)

@@ -356,6 +356,17 @@ func TestServiceLifecycle(t *testing.T) {
 	}
 
 	n.checkBadReceipts(sw0, svcID, dave, erin, usage)
+
+	// Nonce windows are per consumer and worker: a far nonce settled by
+	// worker 1 moves dave's window there and leaves the one at worker 0.
+	before0 := n.nonceBase(dave, sw0.w.ID())
+	far := n.receipt(sw1, svcID, dave, 1_000_000, nil)
+	if res := n.send(n.ops[1], &service.MsgSettle{From: n.ops[1].Address().String(), Worker: sw1.w.ID(), Receipts: []*service.Receipt{far}}); res.Code != 0 {
+		t.Fatalf("settling a far nonce: %+v", res)
+	}
+	if b1, b0 := n.nonceBase(dave, sw1.w.ID()), n.nonceBase(dave, sw0.w.ID()); b1 < 1_000_000-4096 || b0 != before0 {
+		t.Fatalf("after a far nonce at worker 1: base %d there, %d at worker 0 (was %d)", b1, b0, before0)
+	}
 	n.checkRestart(sw0, svcID, dave)
 }
 
@@ -404,7 +415,7 @@ func (n *network) receipt(sw *servingWorker, svc uint64, consumer *tx.PrivateKey
 	s := n.service(svc)
 	v := &service.Voucher{
 		ChainId: chainID, Service: svc, RequestHash: service.RequestHash([]byte(`{"features":[1,2,3,4]}`)), MaxPrice: s.PricePerCall,
-		Nonce: nonce, Expiry: time.Now().Add(10 * time.Minute).Unix(), Consumer: consumer.Address().String(),
+		Nonce: nonce, Expiry: time.Now().Add(10 * time.Minute).Unix(), Consumer: consumer.Address().String(), Worker: sw.w.ID(),
 	}
 	if edit != nil {
 		edit(v)
@@ -441,6 +452,7 @@ func (n *network) checkBadReceipts(sw *servingWorker, svc uint64, dave, erin *tx
 	forger.SignReceipt(forged)
 	otherService := n.receipt(sw, svc, dave, 5006, func(v *service.Voucher) { v.Service = 999 })
 	noQuota := n.receipt(sw, svc, erin, 7, func(v *service.Voucher) { v.Token = usage }) // dave's token, erin's call
+	otherWorker := n.receipt(sw, svc, dave, 5009, func(v *service.Voucher) { v.Worker++ })
 	badConsumer := n.receipt(sw, svc, dave, 5007, nil)
 	badConsumer.ConsumerSignature = n.receipt(sw, svc, erin, 5007, nil).ConsumerSignature
 	sw.e.SignReceipt(badConsumer)
@@ -449,11 +461,11 @@ func (n *network) checkBadReceipts(sw *servingWorker, svc uint64, dave, erin *tx
 	tampered := n.receipt(sw, svc, dave, 5008, nil)
 	tampered.Price = "1" // changed after the enclave signed
 
-	batch := []*service.Receipt{good, overMax, replayed, expired, otherChain, forged, otherService, noQuota, badConsumer, noEscrow, dupInBatch, tampered}
+	batch := []*service.Receipt{good, overMax, replayed, expired, otherChain, forged, otherService, noQuota, badConsumer, noEscrow, dupInBatch, tampered, otherWorker}
 	want := map[int]string{
 		1: service.ReasonAboveMax, 2: service.ReasonNonceClosed, 3: service.ReasonExpired, 4: service.ReasonWrongChain,
 		5: service.ReasonEnclaveSig, 6: service.ReasonUnknownService, 7: service.ReasonNoQuota, 8: service.ReasonConsumerSig,
-		9: service.ReasonInsufficientEsc, 10: service.ReasonReplayed, 11: service.ReasonEnclaveSig,
+		9: service.ReasonInsufficientEsc, 10: service.ReasonReplayed, 11: service.ReasonEnclaveSig, 12: service.ReasonMalformed,
 	}
 	daveEscrow := n.escrowOf(dave, svc)
 	tok, _ := n.c.DATToken(n.ctx, usage, 0)
@@ -548,6 +560,13 @@ func (n *network) checkRestart(sw *servingWorker, svc uint64, dave *tx.PrivateKe
 	}
 	if w.Unsettled() != calls {
 		t.Fatalf("%d unsettled receipts, want %d", w.Unsettled(), calls)
+	}
+	// A nonce a window away from the unsettled ones would close them when
+	// it settled: the worker refuses it.
+	_, err := n.c.CallService(n.ctx, dave, client.CallOptions{Service: svc, Input: []byte(`{"features":[5.0,3.4,1.5,0.2]}`), Nonce: 6000 + 4096, Worker: sw.w.ID(), Endpoint: srv.URL})
+	var pr *client.PaymentRequiredError
+	if !errorsAs(err, &pr) || !strings.Contains(pr.Body.Error, "has not settled yet") {
+		t.Fatalf("a nonce a window away from unsettled ones: %v", err)
 	}
 	// The worker dies: its journal closes without a Settle.
 	if err := w.CloseJournal(); err != nil {
@@ -737,4 +756,13 @@ func TestRestrictedDataIsServedOnlyUnderItsTerms(t *testing.T) {
 	if second, err := n.registerService(apps, m2.Class, ids); err != nil || second != first+1 {
 		t.Fatalf("a service the pool's terms allow: id %d, %v", second, err)
 	}
+}
+
+func (n *network) nonceBase(k *tx.PrivateKey, worker uint64) uint64 {
+	n.t.Helper()
+	ns, err := n.c.Nonces(n.ctx, k.Address(), worker, 0)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	return ns.Base
 }

@@ -338,6 +338,8 @@ func (w *Worker) admit(ctx context.Context, s *service.Service, r *service.Recei
 		return http.StatusPaymentRequired, 0, fmt.Sprintf("the voucher is for chain %q; this worker serves %q", v.ChainId, w.chainID)
 	case v.Service != s.Id:
 		return http.StatusPaymentRequired, 0, fmt.Sprintf("the voucher is for service %d, this is service %d", v.Service, s.Id)
+	case v.Worker != w.id:
+		return http.StatusPaymentRequired, 0, fmt.Sprintf("the voucher is for worker %d, this is worker %d", v.Worker, w.id)
 	case v.RequestHash != service.RequestHash(body):
 		return http.StatusPaymentRequired, 0, "the voucher's request_hash is not the SHA-256 of this request's body"
 	case v.Expiry < now+MinVoucherSeconds:
@@ -351,7 +353,7 @@ func (w *Worker) admit(ctx context.Context, s *service.Service, r *service.Recei
 	if !service.VerifyVoucher(v, r.ConsumerSignature) {
 		return http.StatusPaymentRequired, 0, fmt.Sprintf("the voucher is not signed by its consumer %s", v.Consumer)
 	}
-	set, err := w.nonceSet(ctx, v.Consumer)
+	set, err := w.nonceSet(ctx, v.Consumer, w.id)
 	if err != nil {
 		return http.StatusServiceUnavailable, 0, err.Error()
 	}
@@ -378,6 +380,18 @@ func (w *Worker) admit(ctx context.Context, s *service.Service, r *service.Recei
 	defer w.srv.mu.Unlock()
 	if w.srv.nonces[v.Consumer][v.Nonce] {
 		return http.StatusPaymentRequired, floor, fmt.Sprintf("nonce %d of %s was already used for a call this worker served", v.Nonce, v.Consumer)
+	}
+	// The chain keeps a window of nonce_window nonces per consumer and
+	// worker; a nonce beyond it moves the window up and closes the nonces
+	// below. So the nonces of this consumer's unsettled receipts here stay
+	// within one window: then settling any of them never closes another.
+	if span := uint64(p.GetNonceWindow()); span > 64 {
+		for n := range w.srv.nonces[v.Consumer] {
+			if max(n, v.Nonce)-min(n, v.Nonce) >= span-64 {
+				return http.StatusPaymentRequired, floor, fmt.Sprintf("nonce %d of %s is %d away from nonce %d of a call this worker has not settled yet (at most %d): use nonces closer together, or call again once it settles",
+					v.Nonce, v.Consumer, max(n, v.Nonce)-min(n, v.Nonce), n, span-65)
+			}
+		}
 	}
 	pending := w.srv.pendingEscrow[escrowKey{v.Consumer, s.Id}]
 	what := fmt.Sprintf("escrow for service %d", s.Id)
@@ -423,10 +437,10 @@ func (w *Worker) cachedRead(key string, read func() (cached, error)) (cached, er
 	return c, nil
 }
 
-func (w *Worker) nonceSet(ctx context.Context, consumer string) (*service.NonceSet, error) {
+func (w *Worker) nonceSet(ctx context.Context, consumer string, worker uint64) (*service.NonceSet, error) {
 	c, err := w.cachedRead("n/"+consumer, func() (cached, error) {
 		set := &service.NonceSet{}
-		_, err := w.cfg.Client.Query(ctx, "/service/nonces", service.NoncesQuery{Consumer: consumer}, set, 0)
+		_, err := w.cfg.Client.Query(ctx, "/service/nonces", service.NoncesQuery{Consumer: consumer, Worker: worker}, set, 0)
 		return cached{set: set}, err
 	})
 	return c.set, err

@@ -94,11 +94,18 @@ func (w *Worker) ID() uint64 { return w.id }
 // Use sets the id of an already registered worker.
 func (w *Worker) Use(id uint64) { w.id = id }
 
-// attestation makes fresh evidence bound to the latest block.
+// attestation makes fresh evidence bound to a recent block: the one
+// before the latest, because CometBFT stores a block before the app has
+// run it, and the chain knows a block's hash once it has.
 func (w *Worker) attestation(ctx context.Context) (kind string, evidence []byte, blockHash string, err error) {
 	b, err := w.cfg.Client.Block(ctx, 0)
 	if err != nil {
 		return "", nil, "", err
+	}
+	if b.Height > 1 {
+		if b, err = w.cfg.Client.Block(ctx, b.Height-1); err != nil {
+			return "", nil, "", err
+		}
 	}
 	h, err := hex.DecodeString(b.Hash)
 	if err != nil {

@@ -267,15 +267,15 @@ func TestModelsAndServicesThroughTheCLI(t *testing.T) {
 	}
 	var call callResult
 	out = e.ok("service", "call", "1", "--input", "@"+writeFile(t, input), "--worker", "2", "--from", "dave", "-o", "json")
-	// Nonces come one by one from HOME/nonces: the refused call took 1,
-	// the first paid one 2.
+	// Nonces come one by one from HOME/nonces, per worker: the calls
+	// before went to worker 1, so this first call to worker 2 has nonce 1.
 	var compact bytes.Buffer
-	if err := json.Unmarshal([]byte(out), &call); err != nil || call.Price != 1000 || call.Worker != 2 || call.Nonce != 3 ||
+	if err := json.Unmarshal([]byte(out), &call); err != nil || call.Price != 1000 || call.Worker != 2 || call.Nonce != 1 ||
 		json.Compact(&compact, call.Output) != nil || compact.String() != firstOutput || len(call.Receipt) == 0 {
 		t.Fatalf("service call -o json: %v %+v\n%s", err, call, out)
 	}
 	var receipt service.Receipt
-	if err := protojson.Unmarshal(call.Receipt, &receipt); err != nil || receipt.Worker != 2 || receipt.Voucher.GetNonce() != 3 ||
+	if err := protojson.Unmarshal(call.Receipt, &receipt); err != nil || receipt.Worker != 2 || receipt.Voucher.GetNonce() != 1 || receipt.Voucher.GetWorker() != 2 ||
 		receipt.ModelCommitment != m.ModelCommitment || receipt.Price != "1000" || receipt.EnclaveSignature == "" {
 		t.Fatalf("receipt %v: %v", &receipt, err)
 	}
@@ -353,8 +353,8 @@ func TestModelsAndServicesThroughTheCLI(t *testing.T) {
 	}
 	e.text([]string{"protocol_fee_bps       200 (2% of every payment to the validators)", "max_receipts"}, "query", "service", "params")
 	var ns service.NonceSet
-	e.query(&ns, "query", "service", "nonces", "dave")
-	if ns.Consumer != dave.Address().String() {
+	e.query(&ns, "query", "service", "nonces", "dave", "--worker", strconv.FormatUint(workerIDs[0], 10))
+	if ns.Consumer != dave.Address().String() || ns.Worker != workerIDs[0] {
 		t.Fatalf("dave's nonces %v", &ns)
 	}
 
@@ -431,7 +431,8 @@ func TestModelsAndServicesThroughTheCLI(t *testing.T) {
 		{[]string{"service", "call", "1", "--input", input, "--max-price", "0laz", "--from", "dave"}, []string{"--max-price: must be greater than zero"}},
 		{[]string{"service", "call", "99", "--input", input, "--from", "dave"}, []string{"calling service 99", "service 99 does not exist"}},
 		{[]string{"service", "call", "1", "--input", input, "--endpoint", "http://127.0.0.1:1", "--from", "dave"}, []string{"calling service 1", "no worker of service 1 served the call"}},
-		{[]string{"query", "service", "nonces", "nobody"}, []string{"neither an address"}},
+		{[]string{"query", "service", "nonces", "nobody", "--worker", "1"}, []string{"neither an address"}},
+		{[]string{"query", "service", "nonces", "dave"}, []string{"--worker is required"}},
 	} {
 		e.fails(c.want, c.args...)
 	}

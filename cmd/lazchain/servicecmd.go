@@ -101,19 +101,25 @@ parameters (protocol fee, settlement limits).`,
 			})
 		},
 	}
+	var nonceWorker uint64
 	nonces := &cobra.Command{
-		Use:   "nonces ADDRESS",
-		Short: "A consumer's used voucher nonces",
-		Long: `Show a consumer's record of used voucher nonces: every nonce below the base
-is closed (used or expired); above it, a window of bits says which were used.`,
-		Example: "  lazchain query service nonces dave\n  lazchain query service nonces 0x3f5CE5FBFe3E9af3971dD833D26bA9b5C936f0bE -o json",
+		Use:   "nonces ADDRESS --worker ID",
+		Short: "A consumer's used voucher nonces at a worker",
+		Long: `Show a consumer's record of the voucher nonces used at one worker (each
+worker has its own window): every nonce below the base is closed (used, or
+passed over when a later nonce moved the window); above it, a window of bits
+says which were used.`,
+		Example: "  lazchain query service nonces dave --worker 1\n  lazchain query service nonces 0x3f5CE5FBFe3E9af3971dD833D26bA9b5C936f0bE --worker 2 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if nonceWorker == 0 {
+				return errors.New("--worker is required: nonces are kept per consumer and worker")
+			}
 			addr, c, err := addressAndClient(cmd, args[0])
 			if err != nil {
 				return err
 			}
-			ns, err := c.Nonces(cmd.Context(), addr, heightFlag(cmd))
+			ns, err := c.Nonces(cmd.Context(), addr, nonceWorker, heightFlag(cmd))
 			if err != nil {
 				return err
 			}
@@ -124,10 +130,11 @@ is closed (used or expired); above it, a window of bits says which were used.`,
 						used++
 					}
 				}
-				fmt.Fprintf(w, "%s: nonces below %d are closed; %d above it are used\n", addr, ns.Base, used)
+				fmt.Fprintf(w, "%s at worker %d: nonces below %d are closed; %d above it are used\n", addr, nonceWorker, ns.Base, used)
 			})
 		},
 	}
+	nonces.Flags().Uint64Var(&nonceWorker, "worker", 0, "the worker (required)")
 	cmd.AddCommand(svc, list, newServiceEscrowCmd(), params, nonces)
 	return cmd
 }

@@ -150,9 +150,11 @@ type EscrowQuery struct {
 	Service  uint64 `json:"service"`
 }
 
-// NoncesQuery asks /service/nonces for a consumer's nonce set.
+// NoncesQuery asks /service/nonces for a consumer's nonce set at a
+// worker.
 type NoncesQuery struct {
 	Consumer string `json:"consumer"`
+	Worker   uint64 `json:"worker"`
 }
 
 // Queries are the module's read paths.
@@ -178,8 +180,8 @@ func (m Module) Queries() []chain.Query {
 				return nil, err
 			}
 			ns := &NonceSet{}
-			if !chain.LoadRecord(k.kv(ctx), key(noncePrefix, a.Bytes()), ns) {
-				return &NonceSet{Consumer: a.String()}, nil
+			if !chain.LoadRecord(k.kv(ctx), nonceKey(a, q.Worker), ns) {
+				return &NonceSet{Consumer: a.String(), Worker: q.Worker}, nil
 			}
 			return ns, nil
 		}),

@@ -39,6 +39,7 @@ func VoucherDigest(v *Voucher) [32]byte {
 	b.u64(uint64(v.GetExpiry()))
 	b.str(v.GetConsumer())
 	b.u64(v.GetToken())
+	b.u64(v.GetWorker())
 	return sha256.Sum256(b)
 }
 

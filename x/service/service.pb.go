@@ -511,14 +511,17 @@ func (x *Escrow) GetUnlockHeight() int64 {
 	return 0
 }
 
-// NonceSet is a consumer's compact record of used nonces: every nonce
-// below base is closed (used or expired), and bit i of bits says whether
-// base+i was used.
+// NonceSet is a consumer's compact record of the nonces used at one
+// worker: every nonce below base is closed, and bit i of bits says whether
+// base+i was used. A nonce beyond the window moves it up, closing the
+// lowest nonces; keeping one window per worker means a voucher settled by
+// one worker never closes the nonces of receipts another worker holds.
 type NonceSet struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Consumer      string                 `protobuf:"bytes,1,opt,name=consumer,proto3" json:"consumer,omitempty"`
 	Base          uint64                 `protobuf:"varint,2,opt,name=base,proto3" json:"base,omitempty"`
 	Bits          []byte                 `protobuf:"bytes,3,opt,name=bits,proto3" json:"bits,omitempty"`
+	Worker        uint64                 `protobuf:"varint,4,opt,name=worker,proto3" json:"worker,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -574,7 +577,15 @@ func (x *NonceSet) GetBits() []byte {
 	return nil
 }
 
-// Voucher is what a consumer signs for one call: the most it will pay.
+func (x *NonceSet) GetWorker() uint64 {
+	if x != nil {
+		return x.Worker
+	}
+	return 0
+}
+
+// Voucher is what a consumer signs for one call: the most it will pay, to
+// which worker.
 type Voucher struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	ChainId string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
@@ -589,7 +600,10 @@ type Voucher struct {
 	Consumer string `protobuf:"bytes,7,opt,name=consumer,proto3" json:"consumer,omitempty"`
 	// token, when not 0, pays with usage value of a token of the service's
 	// model class owned by the consumer; 0 pays from the consumer's escrow.
-	Token         uint64 `protobuf:"varint,8,opt,name=token,proto3" json:"token,omitempty"`
+	Token uint64 `protobuf:"varint,8,opt,name=token,proto3" json:"token,omitempty"`
+	// worker is the worker the call goes to: only its receipt can settle the
+	// voucher, and the nonce counts in the consumer's window at that worker.
+	Worker        uint64 `protobuf:"varint,9,opt,name=worker,proto3" json:"worker,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -676,6 +690,13 @@ func (x *Voucher) GetConsumer() string {
 func (x *Voucher) GetToken() uint64 {
 	if x != nil {
 		return x.Token
+	}
+	return 0
+}
+
+func (x *Voucher) GetWorker() uint64 {
+	if x != nil {
+		return x.Worker
 	}
 	return 0
 }
@@ -1324,11 +1345,12 @@ const file_lazchain_service_v1_service_proto_rawDesc = "" +
 	"\aservice\x18\x02 \x01(\x04R\aservice\x12\x18\n" +
 	"\abalance\x18\x03 \x01(\tR\abalance\x12\x1c\n" +
 	"\tunlocking\x18\x04 \x01(\tR\tunlocking\x12#\n" +
-	"\runlock_height\x18\x05 \x01(\x03R\funlockHeight\"N\n" +
+	"\runlock_height\x18\x05 \x01(\x03R\funlockHeight\"f\n" +
 	"\bNonceSet\x12\x1a\n" +
 	"\bconsumer\x18\x01 \x01(\tR\bconsumer\x12\x12\n" +
 	"\x04base\x18\x02 \x01(\x04R\x04base\x12\x12\n" +
-	"\x04bits\x18\x03 \x01(\fR\x04bits\"\xde\x01\n" +
+	"\x04bits\x18\x03 \x01(\fR\x04bits\x12\x16\n" +
+	"\x06worker\x18\x04 \x01(\x04R\x06worker\"\xf6\x01\n" +
 	"\aVoucher\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\x04R\aservice\x12!\n" +
@@ -1337,7 +1359,8 @@ const file_lazchain_service_v1_service_proto_rawDesc = "" +
 	"\x05nonce\x18\x05 \x01(\x04R\x05nonce\x12\x16\n" +
 	"\x06expiry\x18\x06 \x01(\x03R\x06expiry\x12\x1a\n" +
 	"\bconsumer\x18\a \x01(\tR\bconsumer\x12\x14\n" +
-	"\x05token\x18\b \x01(\x04R\x05token\"\x97\x02\n" +
+	"\x05token\x18\b \x01(\x04R\x05token\x12\x16\n" +
+	"\x06worker\x18\t \x01(\x04R\x06worker\"\x97\x02\n" +
 	"\aReceipt\x126\n" +
 	"\avoucher\x18\x01 \x01(\v2\x1c.lazchain.service.v1.VoucherR\avoucher\x12-\n" +
 	"\x12consumer_signature\x18\x02 \x01(\tR\x11consumerSignature\x12\x16\n" +

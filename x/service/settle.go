@@ -16,18 +16,24 @@ import (
 	"github.com/lazchain/lazchain/x/compute"
 )
 
-// nonces is a consumer's NonceSet as settlement works on it: every nonce
-// below base is closed, and bit i of words says whether base+i was used.
+// nonces is a consumer's NonceSet at one worker as settlement works on
+// it: every nonce below base is closed, and bit i of words says whether
+// base+i was used.
 type nonces struct {
 	consumer tx.Address
+	worker   uint64
 	base     uint64
 	words    []uint64
 }
 
-func (k *Keeper) loadNonces(ctx *chain.Context, consumer tx.Address, window uint32) *nonces {
-	n := &nonces{consumer: consumer, words: make([]uint64, window/64)}
+func nonceKey(consumer tx.Address, worker uint64) []byte {
+	return key(noncePrefix, consumer.Bytes(), be(worker))
+}
+
+func (k *Keeper) loadNonces(ctx *chain.Context, consumer tx.Address, worker uint64, window uint32) *nonces {
+	n := &nonces{consumer: consumer, worker: worker, words: make([]uint64, window/64)}
 	ns := &NonceSet{}
-	if chain.LoadRecord(k.kv(ctx), key(noncePrefix, consumer.Bytes()), ns) {
+	if chain.LoadRecord(k.kv(ctx), nonceKey(consumer, worker), ns) {
 		n.base = ns.Base
 		for i := 0; i+8 <= len(ns.Bits) && i/8 < len(n.words); i += 8 {
 			n.words[i/8] = binary.LittleEndian.Uint64(ns.Bits[i:])
@@ -45,7 +51,7 @@ func (k *Keeper) saveNonces(ctx *chain.Context, n *nonces) {
 	for _, w := range n.words[:last] {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
-	chain.SaveRecord(k.kv(ctx), key(noncePrefix, n.consumer.Bytes()), &NonceSet{Consumer: n.consumer.String(), Base: n.base, Bits: b})
+	chain.SaveRecord(k.kv(ctx), nonceKey(n.consumer, n.worker), &NonceSet{Consumer: n.consumer.String(), Worker: n.worker, Base: n.base, Bits: b})
 }
 
 // check says why nonce cannot be used, or "".
@@ -105,6 +111,8 @@ func precheck(chainID string, w *compute.Worker, r *Receipt, sigs sigChecks) (re
 		return ReasonMalformed, "the receipt has no voucher"
 	case r.Worker != w.Id:
 		return ReasonMalformed, fmt.Sprintf("the receipt is worker %d's, the batch is worker %d's", r.Worker, w.Id)
+	case v.Worker != w.Id:
+		return ReasonMalformed, fmt.Sprintf("the voucher is for worker %d, the receipt is worker %d's", v.Worker, w.Id)
 	case !hex32(v.RequestHash) || !hex32(r.OutputHash) || !hex32(r.ModelCommitment):
 		return ReasonMalformed, "request_hash, output_hash and model_commitment must be 64 lower-case hex digits"
 	case v.ChainId != chainID:
@@ -273,7 +281,7 @@ func (k *Keeper) settleOne(ctx *chain.Context, p *Params, w *compute.Worker, b *
 	consumer := mustAddr(v.Consumer)
 	ns, ok := b.nonces[consumer]
 	if !ok {
-		ns = k.loadNonces(ctx, consumer, p.NonceWindow)
+		ns = k.loadNonces(ctx, consumer, w.Id, p.NonceWindow)
 		b.nonces[consumer] = ns
 	}
 	if reason, why := ns.check(v.Nonce); reason != "" {
