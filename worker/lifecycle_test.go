@@ -368,6 +368,20 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Fatalf("after a far nonce at worker 1: base %d there, %d at worker 0 (was %d)", b1, b0, before0)
 	}
 	n.checkRestart(sw0, svcID, dave)
+
+	// A worker taken off the service gets no new calls, but the vouchers
+	// consumers signed for it still settle.
+	n.send(n.alice, &service.MsgUpdateService{From: n.alice.Address().String(), Service: svcID, Workers: []uint64{sw1.w.ID()}})
+	if s := n.service(svcID); len(s.Workers) != 1 || len(s.FormerWorkers) != 1 || s.FormerWorkers[0] != sw0.w.ID() {
+		t.Fatalf("after the update: workers %v, former %v", s.Workers, s.FormerWorkers)
+	}
+	n.send(dave, &service.MsgDeposit{From: dave.Address().String(), Service: svcID, Amount: fmt.Sprint(price)})
+	settled := n.service(svcID).Totals.Calls
+	late := n.receipt(sw0, svcID, dave, 7000, nil)
+	n.send(n.ops[0], &service.MsgSettle{From: n.ops[0].Address().String(), Worker: sw0.w.ID(), Receipts: []*service.Receipt{late}})
+	if got := n.service(svcID).Totals.Calls; got != settled+1 {
+		t.Fatalf("a former worker's receipt: %d calls settled, want %d", got, settled+1)
+	}
 }
 
 var scale = new(big.Int).Exp(big.NewInt(10), big.NewInt(18), nil)

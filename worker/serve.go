@@ -452,8 +452,17 @@ func (w *Worker) escrow(ctx context.Context, consumer string, svc uint64) (uint6
 		if _, err := w.cfg.Client.Query(ctx, "/service/escrow", service.EscrowQuery{Consumer: consumer, Service: svc}, e, 0); err != nil {
 			return cached{}, err
 		}
-		v, err := tx.ParseBaseUnits(e.Balance)
-		return cached{value: v}, err
+		// What is being withdrawn is not counted: it may be paid out
+		// before this worker settles.
+		bal, err := tx.ParseBaseUnits(e.Balance)
+		if err != nil {
+			return cached{}, err
+		}
+		unlocking, err := tx.ParseBaseUnits(e.Unlocking)
+		if err != nil {
+			return cached{}, err
+		}
+		return cached{value: bal - min(bal, unlocking)}, nil
 	})
 	return c.value, err
 }

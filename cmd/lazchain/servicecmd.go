@@ -562,6 +562,9 @@ func printService(w io.Writer, s *service.Service, p *service.Params, className,
 			p.ProtocolFeeBps, bpsText(p.ProtocolFeeBps), sp.OwnerBps, sp.ProviderBps, sp.ModelBps)
 	}
 	fmt.Fprintf(w, "  workers       %s\n", joinIDs(s.Workers))
+	if len(s.FormerWorkers) > 0 {
+		fmt.Fprintf(w, "  former        %s (their signed vouchers still settle)\n", joinIDs(s.FormerWorkers))
+	}
 	perfText := "none recorded"
 	if metric != "" {
 		perfText = fmt.Sprintf("%s %s", metric, accuracyText(perf))

@@ -178,9 +178,18 @@ func (k *Keeper) execUpdateService(ctx *chain.Context, msg *MsgUpdateService) er
 		if err != nil {
 			return err
 		}
-		if s.Workers, err = k.checkWorkers(ctx, model, msg.Workers); err != nil {
+		workers, err := k.checkWorkers(ctx, model, msg.Workers)
+		if err != nil {
 			return err
 		}
+		for _, id := range s.Workers {
+			if _, still := slices.BinarySearch(workers, id); !still {
+				if i, known := slices.BinarySearch(s.FormerWorkers, id); !known {
+					s.FormerWorkers = slices.Insert(s.FormerWorkers, i, id)
+				}
+			}
+		}
+		s.Workers = workers
 	}
 	switch msg.Status {
 	case "":

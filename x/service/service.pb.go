@@ -292,7 +292,11 @@ type Service struct {
 	Totals        *Totals `protobuf:"bytes,14,opt,name=totals,proto3" json:"totals,omitempty"`
 	// address is the service's account: what a class's allowed_services
 	// policy names to let this service use it.
-	Address       string `protobuf:"bytes,15,opt,name=address,proto3" json:"address,omitempty"`
+	Address string `protobuf:"bytes,15,opt,name=address,proto3" json:"address,omitempty"`
+	// former_workers served the service once: vouchers consumers signed for
+	// them still settle (the consumer agreed to pay that worker), but they
+	// get no new calls.
+	FormerWorkers []uint64 `protobuf:"varint,16,rep,packed,name=former_workers,json=formerWorkers,proto3" json:"former_workers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -430,6 +434,13 @@ func (x *Service) GetAddress() string {
 		return x.Address
 	}
 	return ""
+}
+
+func (x *Service) GetFormerWorkers() []uint64 {
+	if x != nil {
+		return x.FormerWorkers
+	}
+	return nil
 }
 
 // Escrow is a consumer's deposit for one service.
@@ -1321,7 +1332,7 @@ const file_lazchain_service_v1_service_proto_rawDesc = "" +
 	"\bprotocol\x18\x03 \x01(\tR\bprotocol\x12\x1c\n" +
 	"\tproviders\x18\x04 \x01(\tR\tproviders\x12\x14\n" +
 	"\x05owner\x18\x05 \x01(\tR\x05owner\x12\x14\n" +
-	"\x05model\x18\x06 \x01(\tR\x05model\"\xd5\x03\n" +
+	"\x05model\x18\x06 \x01(\tR\x05model\"\xfc\x03\n" +
 	"\aService\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04idao\x18\x02 \x01(\x04R\x04idao\x12\x18\n" +
@@ -1339,7 +1350,8 @@ const file_lazchain_service_v1_service_proto_rawDesc = "" +
 	"\x06status\x18\f \x01(\tR\x06status\x12%\n" +
 	"\x0ecreated_height\x18\r \x01(\x03R\rcreatedHeight\x123\n" +
 	"\x06totals\x18\x0e \x01(\v2\x1b.lazchain.service.v1.TotalsR\x06totals\x12\x18\n" +
-	"\aaddress\x18\x0f \x01(\tR\aaddress\"\x9b\x01\n" +
+	"\aaddress\x18\x0f \x01(\tR\aaddress\x12%\n" +
+	"\x0eformer_workers\x18\x10 \x03(\x04R\rformerWorkers\"\x9b\x01\n" +
 	"\x06Escrow\x12\x1a\n" +
 	"\bconsumer\x18\x01 \x01(\tR\bconsumer\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\x04R\aservice\x12\x18\n" +

@@ -265,8 +265,10 @@ func (k *Keeper) settleOne(ctx *chain.Context, p *Params, w *compute.Worker, b *
 		}
 		b.services[s.Id] = s
 	}
-	if _, serving := slices.BinarySearch(s.Workers, w.Id); !serving {
-		return ReasonNotServing, fmt.Sprintf("worker %d does not serve service %d", w.Id, s.Id)
+	_, serving := slices.BinarySearch(s.Workers, w.Id)
+	_, former := slices.BinarySearch(s.FormerWorkers, w.Id)
+	if !serving && !former {
+		return ReasonNotServing, fmt.Sprintf("worker %d never served service %d", w.Id, s.Id)
 	}
 	if r.ModelCommitment != s.ModelCommitment {
 		return ReasonWrongModel, fmt.Sprintf("the receipt names model %s; service %d serves %s", r.ModelCommitment, s.Id, s.ModelCommitment)
