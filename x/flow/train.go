@@ -37,7 +37,8 @@ const TrainDomain = "lazchain/flow/train-result/v1"
 
 // TrainSignBytes are the bytes a worker's enclave key signs for a training
 // result: the domain, chain id, pool, model, worker, the commitments, the
-// record count, the accuracy and the sealed weights' hashes.
+// record count, the accuracy and the sealed weights (hashes and key
+// grants, so the operator cannot swap the wrapped keys).
 func TrainSignBytes(chainID string, m *MsgTrainResult) []byte {
 	var b []byte
 	str := func(s string) {
@@ -57,6 +58,11 @@ func TrainSignBytes(chainID string, m *MsgTrainResult) []byte {
 		str(w.CiphertextSha256)
 		b = binary.BigEndian.AppendUint64(b, w.Size)
 		str(w.Commitment)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(w.Grants)))
+		for _, g := range w.Grants {
+			b = binary.BigEndian.AppendUint64(b, g.Worker)
+			str(g.Wrapped)
+		}
 	}
 	return b
 }
