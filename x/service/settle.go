@@ -170,6 +170,12 @@ type batch struct {
 	provider uint64
 	owners   map[uint64]uint64 // by service iDAO
 	models   map[uint64]uint64 // by model class
+	totals   map[uint64]*sums  // by service
+}
+
+// sums are what a batch adds to a service's Totals.
+type sums struct {
+	calls, paid, protocol, providers, owner, model uint64
 }
 
 func (k *Keeper) execSettle(ctx *chain.Context, msg *MsgSettle) error {
@@ -215,7 +221,7 @@ func (k *Keeper) execSettle(ctx *chain.Context, msg *MsgSettle) error {
 
 	b := &batch{
 		services: map[uint64]*Service{}, escrows: map[escrowKey]*Escrow{}, nonces: map[tx.Address]*nonces{},
-		owners: map[uint64]uint64{}, models: map[uint64]uint64{},
+		owners: map[uint64]uint64{}, models: map[uint64]uint64{}, totals: map[uint64]*sums{},
 	}
 	var rejected []Rejected
 	var settled, paid uint64
@@ -320,21 +326,33 @@ func (k *Keeper) settleOne(ctx *chain.Context, p *Params, w *compute.Worker, b *
 	b.provider += provider
 	b.owners[s.Idao] += owner
 	b.models[s.ModelClass] += model
-	t := s.Totals
-	t.Calls++
-	t.Paid = addAmount(t.Paid, price)
-	t.Protocol = addAmount(t.Protocol, protocol)
-	t.Providers = addAmount(t.Providers, provider)
-	t.Owner = addAmount(t.Owner, owner)
-	t.Model = addAmount(t.Model, model)
+	t := b.totals[s.Id]
+	if t == nil {
+		t = &sums{}
+		b.totals[s.Id] = t
+	}
+	t.calls++
+	t.paid += price
+	t.protocol += protocol
+	t.providers += provider
+	t.owner += owner
+	t.model += model
 	return "", ""
 }
 
 // payOut writes the batch's state back and pays what it owes from the
 // escrow account, in sorted order.
 func (k *Keeper) payOut(ctx *chain.Context, w *compute.Worker, b *batch) error {
-	for _, id := range sortedKeys(b.services, cmp.Compare[uint64]) {
-		k.setService(ctx, b.services[id])
+	for _, id := range sortedKeys(b.totals, cmp.Compare[uint64]) {
+		s, add := b.services[id], b.totals[id]
+		t := s.Totals
+		t.Calls += add.calls
+		t.Paid = addAmount(t.Paid, add.paid)
+		t.Protocol = addAmount(t.Protocol, add.protocol)
+		t.Providers = addAmount(t.Providers, add.providers)
+		t.Owner = addAmount(t.Owner, add.owner)
+		t.Model = addAmount(t.Model, add.model)
+		k.setService(ctx, s)
 	}
 	for _, ek := range sortedKeys(b.escrows, func(a, c escrowKey) int {
 		return cmp.Or(a.consumer.Compare(c.consumer), cmp.Compare(a.service, c.service))
