@@ -28,6 +28,7 @@ import (
 	"github.com/lazchain/lazchain/x/bank"
 	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/flow"
+	"github.com/lazchain/lazchain/x/service"
 )
 
 const chainID = "flow-test-1"
@@ -95,6 +96,9 @@ type netOptions struct {
 	more       []string
 	invariants bool
 	blockTime  time.Duration
+	// withdrawDelay, when set, is the service module's
+	// withdraw_delay_blocks.
+	withdrawDelay int
 }
 
 func newNetworkWith(t testing.TB, o netOptions) *network {
@@ -117,6 +121,9 @@ func newNetworkWith(t testing.TB, o netOptions) *network {
 		idaos = append(idaos, nodetest.ComputeIDAO{Name: name})
 	}
 	sections := nodetest.FlowGenesis(t, n.alice.Address(), "iris-pool", idaos...)
+	if o.withdrawDelay > 0 {
+		sections[service.Name] = json.RawMessage(fmt.Sprintf(`{"params":{"withdraw_delay_blocks":"%d"}}`, o.withdrawDelay))
+	}
 	n.home = t.TempDir()
 	if _, err := node.Init(n.home, node.InitOptions{
 		ChainID: chainID, Moniker: "flow", BlockTime: o.blockTime, Accounts: accounts, Sections: sections,

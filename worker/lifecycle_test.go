@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/client"
+	"github.com/lazchain/lazchain/node/nodetest"
 	"github.com/lazchain/lazchain/enclave"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/worker"
@@ -735,7 +736,7 @@ func (n *network) registerService(idaoID, class uint64, workers []uint64) (uint6
 // restricted pool can be served by the pool's own iDAO or by a service the
 // pool's terms name, and by no other iDAO.
 func TestRestrictedDataIsServedOnlyUnderItsTerms(t *testing.T) {
-	n := newNetwork(t, 1, "trainers", "apps")
+	n := newNetworkWith(t, netOptions{operators: 1, more: []string{"trainers", "apps"}, invariants: true, blockTime: nodetest.BlockTime, withdrawDelay: 5})
 	sw := n.addServingWorker(0, 10_000_000, 0)
 	ids := []uint64{sw.w.ID()}
 	contributor := key(t)
@@ -770,6 +771,31 @@ func TestRestrictedDataIsServedOnlyUnderItsTerms(t *testing.T) {
 	if second, err := n.registerService(apps, m2.Class, ids); err != nil || second != first+1 {
 		t.Fatalf("a service the pool's terms allow: id %d, %v", second, err)
 	}
+
+	// An escrow withdrawn: paid out withdraw_delay_blocks (5) later.
+	n.send(contributor, &service.MsgDeposit{From: contributor.Address().String(), Service: first, Amount: "5000"})
+	if _, err := n.c.SignAndBroadcast(n.ctx, contributor, []proto.Message{&service.MsgWithdraw{From: contributor.Address().String(), Service: first, Amount: "5001"}}, client.TxOptions{}); !errors.Is(err, service.ErrInsufficient) {
+		t.Fatalf("withdrawing more than the escrow: %v", err)
+	}
+	before, _, _ := n.c.Balance(n.ctx, contributor.Address(), 0)
+	res := n.send(contributor, &service.MsgWithdraw{From: contributor.Address().String(), Service: first, Amount: "3000"})
+	e, _ := n.c.Escrow(n.ctx, contributor.Address(), first, 0)
+	if e.Unlocking != "3000" || e.UnlockHeight != res.Height+5 || e.Balance != "5000" {
+		t.Fatalf("escrow while withdrawing: %v", e)
+	}
+	if err := n.node.WaitForHeight(n.ctx, e.UnlockHeight+1); err != nil {
+		t.Fatal(err)
+	}
+	after, _, _ := n.c.Balance(n.ctx, contributor.Address(), 0)
+	if e, _ = n.c.Escrow(n.ctx, contributor.Address(), first, 0); e.Balance != "2000" || e.Unlocking != "0" || after-before != 3000-fee(res) {
+		t.Fatalf("escrow after the unlock: %v; the balance moved by %d", e, after-before)
+	}
+}
+
+// fee is what a tx paid.
+func fee(res *client.TxResult) uint64 {
+	v, _ := tx.ParseBaseUnits(res.Fee)
+	return v
 }
 
 func (n *network) nonceBase(k *tx.PrivateKey, worker uint64) uint64 {

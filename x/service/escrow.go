@@ -65,9 +65,12 @@ func (k *Keeper) execWithdraw(ctx *chain.Context, msg *MsgWithdraw) error {
 	if err != nil {
 		return err
 	}
+	if amt == 0 {
+		return ErrInvalidAmount.Wrap("withdraw at least 1 ulaz")
+	}
 	e := k.Escrow(ctx, from, msg.Service)
 	bal := mustAmount(e.Balance)
-	if amt == 0 || amt > bal {
+	if amt > bal {
 		return ErrInsufficient.Wrapf("withdraw %d ulaz: your escrow for service %d holds %d ulaz", amt, msg.Service, bal)
 	}
 	kv := k.kv(ctx)
