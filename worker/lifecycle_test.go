@@ -21,8 +21,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/client"
-	"github.com/lazchain/lazchain/node/nodetest"
 	"github.com/lazchain/lazchain/enclave"
+	"github.com/lazchain/lazchain/node/nodetest"
 	"github.com/lazchain/lazchain/tx"
 	"github.com/lazchain/lazchain/worker"
 	"github.com/lazchain/lazchain/x/bank"
