@@ -62,7 +62,7 @@ func (n *network) addServingWorker(i int, bond uint64, settleBatch int) *serving
 	}))
 	n.t.Cleanup(sw.srv.Close)
 	sw.w = worker.New(worker.Config{
-		Client: n.c, Blobs: n.blobs, Enclave: e, Operator: n.ops[i], IDAO: 2, Bond: bond, Endpoint: sw.srv.URL,
+		Client: n.c, Blobs: n.blobs, Enclave: e, Operator: n.ops[i], IDAO: 2, Bond: bond, Endpoint: sw.srv.URL, API: n.node.APIURL(),
 		Poll: 100 * time.Millisecond, SettleEvery: cmp.Or(n.settleEvery, 300*time.Millisecond), SettleBatch: settleBatch, Log: n.log,
 	})
 	if _, err := sw.w.Register(n.ctx); err != nil {

@@ -1,11 +1,16 @@
 package worker
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strconv"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 
@@ -85,7 +90,7 @@ func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
 		}
 		msg.Receipts = sent
 	}
-	res, err := w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, []proto.Message{msg}, client.TxOptions{})
+	res, err := w.send(ctx, []proto.Message{msg})
 	if err != nil {
 		return nil, fmt.Errorf("settling %d receipts of worker %d: %w", len(msg.Receipts), msg.Worker, err)
 	}
@@ -134,4 +139,45 @@ func (w *Worker) Unsettled() int {
 		return 0
 	}
 	return w.srv.journal.Len()
+}
+
+// send signs msgs into one tx from the operator and waits for its block:
+// through the node's API as raw bytes when Config.API is set, else through
+// CometBFT's RPC. One tx at a time, so each takes the next nonce.
+func (w *Worker) send(ctx context.Context, msgs []proto.Message) (*client.TxResult, error) {
+	w.txMu.Lock()
+	defer w.txMu.Unlock()
+	if w.cfg.API == "" {
+		return w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, msgs, client.TxOptions{})
+	}
+	raw, err := w.cfg.Client.BuildTx(ctx, w.cfg.Operator, msgs, client.TxOptions{})
+	if err != nil {
+		return nil, err
+	}
+	url := strings.TrimRight(w.cfg.API, "/") + "/v1/txs?mode=commit&timeout=60s"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("posting the tx to %s: %w", w.cfg.API, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Error string `json:"error"`
+		*client.TxResult
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("POST /v1/txs: %s: %.200s", resp.Status, body)
+	}
+	if resp.StatusCode != http.StatusOK || out.TxResult == nil || out.Code != 0 {
+		return nil, fmt.Errorf("POST /v1/txs: %s: %s", resp.Status, cmp.Or(out.Error, string(body)))
+	}
+	return out.TxResult, nil
 }

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lazchain/lazchain/blob"
-	"github.com/lazchain/lazchain/client"
 	"github.com/lazchain/lazchain/x/compute"
 	"github.com/lazchain/lazchain/x/flow"
 )
@@ -56,7 +55,7 @@ func (w *Worker) train(ctx context.Context, m *flow.Model) error {
 	}
 	msg.From = w.cfg.Operator.Address().String()
 	w.trained[m.Id] = true
-	res, err := w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, []proto.Message{msg}, client.TxOptions{})
+	res, err := w.send(ctx, []proto.Message{msg})
 	if err != nil {
 		delete(w.trained, m.Id)
 		return fmt.Errorf("posting the training result: %w", err)

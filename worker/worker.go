@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -45,7 +46,12 @@ type Config struct {
 	// chain's max_receipts).
 	SettleEvery time.Duration
 	SettleBatch int
-	Log         *slog.Logger
+	// API, when set, is the node's HTTP API: the worker posts its txs there
+	// as raw bytes (POST /v1/txs) rather than base64 inside CometBFT's
+	// JSON-RPC, which for a Settle of thousands of receipts is most of what
+	// the node spends on receiving it.
+	API string
+	Log *slog.Logger
 }
 
 // Worker is a running worker.
@@ -68,6 +74,9 @@ type Worker struct {
 	trained map[uint64]bool
 	// srv is the paid-call state (serve.go).
 	srv *serving
+	// txMu orders the operator's txs: the step loop and the settle loop
+	// both send, and each tx takes the next nonce.
+	txMu sync.Mutex
 }
 
 // New makes a worker; Register or Use gives it its id.
@@ -260,9 +269,9 @@ func (w *Worker) renew(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, []proto.Message{&compute.MsgRenewWorker{
+	_, err = w.send(ctx, []proto.Message{&compute.MsgRenewWorker{
 		From: w.cfg.Operator.Address().String(), Worker: w.id, Kind: kind, Evidence: ev, BlockHash: bh,
-	}}, client.TxOptions{})
+	}})
 	if err == nil {
 		w.log.Info("worker registration renewed", "worker", w.id)
 	}
@@ -382,7 +391,7 @@ func (w *Worker) work(ctx context.Context, c *flow.Contribution) error {
 	}
 	m.From = w.cfg.Operator.Address().String()
 	w.sent[c.Id] = true
-	res, err := w.cfg.Client.SignAndBroadcast(ctx, w.cfg.Operator, []proto.Message{m}, client.TxOptions{})
+	res, err := w.send(ctx, []proto.Message{m})
 	if err != nil {
 		delete(w.sent, c.Id)
 		return fmt.Errorf("posting result: %w", err)

@@ -157,7 +157,7 @@ func startDevnetWorker(ctx context.Context, n *node.Node, log *slog.Logger, work
 	}
 	endpoint := "http://" + ln.Addr().String()
 	w := worker.New(worker.Config{
-		Client: c, Blobs: n.Blobs, Enclave: e, Operator: carol, IDAO: 2, Bond: demoWorkerBond, Endpoint: endpoint,
+		Client: c, Blobs: n.Blobs, Enclave: e, Operator: carol, IDAO: 2, Bond: demoWorkerBond, Endpoint: endpoint, API: n.APIURL(),
 		Log: log.With("module", "worker", "dev_enclave", true),
 	})
 	if err := w.OpenJournal(filepath.Join(n.Home, "data", "worker-receipts")); err != nil {

@@ -96,7 +96,7 @@ everywhere. This build has no driver for real SEV-SNP or TDX hardware.`,
 			}
 			w := worker.New(worker.Config{
 				Client: c, Blobs: blob.NewClient(apiURL, nil), Enclave: e, Operator: s, IDAO: idaoID,
-				Bond: amount, Endpoint: endpoint, Poll: poll, Log: log,
+				Bond: amount, Endpoint: endpoint, Poll: poll, Log: log, API: apiURL,
 			})
 			if journalDir == "" {
 				journalDir = filepath.Join(homeFlag(cmd), "worker", s.Address().String(), "receipts")
@@ -118,7 +118,7 @@ everywhere. This build has no driver for real SEV-SNP or TDX hardware.`,
 	cmd.Flags().StringVar(&from, "from", "", "operator key: signs the worker's txs and pays its bond (required)")
 	cmd.Flags().Uint64Var(&idaoID, "idao", 0, "compute-provider iDAO the worker registers under (required)")
 	cmd.Flags().StringVar(&bond, "bond", "10laz", "bond to post, e.g. 100laz")
-	cmd.Flags().StringVar(&apiURL, "api", "http://127.0.0.1:8080", "node API URL serving the blob store")
+	cmd.Flags().StringVar(&apiURL, "api", "http://127.0.0.1:8080", "node API URL: the blob store, and where the worker posts its txs")
 	cmd.Flags().StringVar(&endpoint, "endpoint", "", "public URL of this worker, recorded on chain (default http://LISTEN with --listen)")
 	cmd.Flags().DurationVar(&poll, "poll", time.Second, "how often to look at the chain")
 	cmd.Flags().StringVar(&listen, "listen", "", "serve paid AI calls on this address, e.g. 127.0.0.1:8090 (default: don't serve)")
