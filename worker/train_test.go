@@ -32,8 +32,15 @@ func TestTrainingRequestsAndResults(t *testing.T) {
 	pool := n.createPool(poolMsg(1, 1, 8, 1), irisSplit(func(i int) bool { return i%5 == 0 }), n.checked(sw.w.ID()))
 	empty := n.createPool(poolMsg(1, 1, 8, 1), irisSplit(func(i int) bool { return i%5 == 0 }), n.checked(sw.w.ID()))
 	n.contributeAs(contributor, pool.Id, irisSplit(func(i int) bool { return i%5 == 1 }))
-	// The worker stops: the jobs wait for results this test makes with its
-	// enclave.
+	// Once the worker's enclave has taken the anchored contribution into
+	// the pool's state, the worker stops: the jobs wait for results this
+	// test makes with its enclave.
+	for deadline := time.Now().Add(30 * time.Second); sw.e.AnchoredSeq(pool.Id) < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the worker never absorbed the anchored contribution")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	sw.stop(t)
 
 	train := func(edit func(*flow.MsgTrain)) *flow.MsgTrain {
