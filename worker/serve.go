@@ -332,7 +332,9 @@ func (w *Worker) unreserve(r *service.Receipt, price uint64) {
 func (w *Worker) admit(ctx context.Context, s *service.Service, r *service.Receipt, body []byte, price uint64) (int, uint64, string) {
 	v := r.Voucher
 	now := time.Now().Unix()
+	w.srv.mu.Lock()
 	p := w.srv.params
+	w.srv.mu.Unlock()
 	switch {
 	case v.ChainId != w.chainID:
 		return http.StatusPaymentRequired, 0, fmt.Sprintf("the voucher is for chain %q; this worker serves %q", v.ChainId, w.chainID)
