@@ -2,6 +2,7 @@ package client
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -237,7 +238,7 @@ func (c *Client) CallService(ctx context.Context, signer tx.Signer, o CallOption
 		if _, err := c.Query(ctx, "/compute/worker", compute.WorkerQuery{ID: id}, &w, 0); err != nil {
 			return nil, err
 		}
-		endpoint := cmpOr(o.Endpoint, w.Endpoint)
+		endpoint := cmp.Or(o.Endpoint, w.Endpoint)
 		if endpoint == "" {
 			errs = append(errs, fmt.Errorf("worker %d registered no endpoint", id))
 			continue
@@ -266,7 +267,7 @@ func (c *Client) CallService(ctx context.Context, signer tx.Signer, o CallOption
 		if err != nil {
 			return nil, err
 		}
-		res, err := callWorker(ctx, cmpOrHTTP(o.HTTP), endpoint, svc.Id, o.Input, header)
+		res, err := callWorker(ctx, cmp.Or(o.HTTP, defaultHTTP), endpoint, svc.Id, o.Input, header)
 		var pr *PaymentRequiredError
 		if errors.As(err, &pr) {
 			return nil, err
@@ -282,20 +283,6 @@ func (c *Client) CallService(ctx context.Context, signer tx.Signer, o CallOption
 		return &CallResult{Output: res.Output, Receipt: res.Receipt, Price: got, Worker: id, Endpoint: endpoint, Nonce: nonce}, nil
 	}
 	return nil, fmt.Errorf("no worker of service %d served the call: %w", svc.Id, errors.Join(errs...))
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
-}
-
-func cmpOrHTTP(h *http.Client) *http.Client {
-	if h != nil {
-		return h
-	}
-	return defaultHTTP
 }
 
 // EncodePayment renders an X-PAYMENT header value.

@@ -360,7 +360,7 @@ func (w *Worker) admit(ctx context.Context, s *service.Service, r *service.Recei
 		return http.StatusServiceUnavailable, 0, err.Error()
 	}
 	floor := set.Base
-	if v.Nonce < set.Base || usedOnChain(set, v.Nonce) {
+	if !set.Open(v.Nonce) {
 		return http.StatusPaymentRequired, floor, fmt.Sprintf("nonce %d of %s is used or closed on chain (open from %d): use a fresh nonce", v.Nonce, v.Consumer, floor)
 	}
 	var have uint64
@@ -414,11 +414,6 @@ func (w *Worker) admit(ctx context.Context, s *service.Service, r *service.Recei
 	}
 	w.srv.reserve(r, price)
 	return 0, floor, ""
-}
-
-func usedOnChain(set *service.NonceSet, nonce uint64) bool {
-	i := nonce - set.Base
-	return i/8 < uint64(len(set.Bits)) && set.Bits[i/8]&(1<<(i%8)) != 0
 }
 
 func (w *Worker) cachedRead(key string, read func() (cached, error)) (cached, error) {

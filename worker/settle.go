@@ -82,13 +82,9 @@ func (w *Worker) Settle(ctx context.Context, max int) (*SettleResult, error) {
 			return nil, err
 		}
 		msg.BatchSignature = sig
-		sent := make([]*service.Receipt, len(msg.Receipts))
-		for i, r := range msg.Receipts {
-			c := proto.Clone(r).(*service.Receipt)
-			c.EnclaveSignature = ""
-			sent[i] = c
+		for _, r := range msg.Receipts { // decoded for this tx alone
+			r.EnclaveSignature = ""
 		}
-		msg.Receipts = sent
 	}
 	res, err := w.send(ctx, []proto.Message{msg})
 	if err != nil {

@@ -67,13 +67,7 @@ func (k *Keeper) ConsumeUsage(ctx *chain.Context, token uint64, user tx.Address,
 	if amount > t.Value {
 		return ErrQuotaExceeded.Wrapf("token %d has %d units left; usage of %d exceeds the quota", t.Id, t.Value, amount)
 	}
-	c := k.mustClass(ctx, t.Class)
-	t.Value -= amount
-	c.TotalValue -= amount
-	c.Consumed += amount
-	k.setToken(ctx, t)
-	k.setClass(ctx, c)
-	k.addUsage(ctx, t.Id, metric, amount)
+	k.useValue(ctx, t, k.mustClass(ctx, t.Class), metric, amount)
 	return nil
 }
 

@@ -155,12 +155,7 @@ func (k *Keeper) execRecordUsage(ctx *chain.Context, msg *MsgRecordUsage) error 
 			}
 		}
 	}
-	t.Value -= msg.Amount
-	c.TotalValue -= msg.Amount
-	c.Consumed += msg.Amount
-	k.setToken(ctx, t)
-	k.setClass(ctx, c)
-	k.addUsage(ctx, t.Id, msg.Metric, msg.Amount)
+	k.useValue(ctx, t, c, msg.Metric, msg.Amount)
 	ctx.Emit(chain.Event("dat_usage",
 		chain.Indexed("token", strconv.FormatUint(t.Id, 10)),
 		chain.Indexed("class", strconv.FormatUint(c.Id, 10)),
@@ -172,4 +167,16 @@ func (k *Keeper) execRecordUsage(ctx *chain.Context, msg *MsgRecordUsage) error 
 		chain.Attr("remaining", strconv.FormatUint(t.Value, 10)),
 		chain.Attr("price", tx.FormatBaseUnits(price))))
 	return nil
+}
+
+// useValue takes amount off token t's value (at most its value) and counts
+// it as used under metric, in the token, its class c and the usage
+// counters.
+func (k *Keeper) useValue(ctx *chain.Context, t *Token, c *Class, metric string, amount uint64) {
+	t.Value -= amount
+	c.TotalValue -= amount
+	c.Consumed += amount
+	k.setToken(ctx, t)
+	k.setClass(ctx, c)
+	k.addUsage(ctx, t.Id, metric, amount)
 }

@@ -241,8 +241,7 @@ func (k *Keeper) execTrainResult(ctx *chain.Context, msg *MsgTrainResult) error 
 		chain.Attr("accuracy_ppm", strconv.FormatUint(uint64(r.AccuracyPpm), 10))))
 	var agree []*TrainResult
 	for _, x := range m.Results {
-		if x.ModelCommitment == r.ModelCommitment && x.DataCommitment == r.DataCommitment &&
-			x.Records == r.Records && x.AccuracyPpm == r.AccuracyPpm {
+		if sameTraining(x, r) {
 			agree = append(agree, x)
 		}
 	}
@@ -393,12 +392,19 @@ func (k *Keeper) trainDeadlines(ctx *chain.Context) error {
 	return nil
 }
 
+// sameTraining says whether two results describe the same model: the
+// sealed copies of the weights differ (each has its own data key).
+func sameTraining(a, b *TrainResult) bool {
+	return a.ModelCommitment == b.ModelCommitment && a.DataCommitment == b.DataCommitment &&
+		a.Records == b.Records && a.AccuracyPpm == b.AccuracyPpm
+}
+
 func maxAgreeing(rs []*TrainResult) int {
 	best := 0
 	for _, r := range rs {
 		n := 0
 		for _, x := range rs {
-			if x.ModelCommitment == r.ModelCommitment && x.DataCommitment == r.DataCommitment && x.Records == r.Records && x.AccuracyPpm == r.AccuracyPpm {
+			if sameTraining(x, r) {
 				n++
 			}
 		}

@@ -45,6 +45,9 @@ func TestNonceWindow(t *testing.T) {
 		if !used[nonce] && nonce >= n.base && reason != "" {
 			t.Fatalf("step %d: open nonce %d refused: %s", i, nonce, reason)
 		}
+		if open := n.record().Open(nonce); open != (reason == "") {
+			t.Fatalf("step %d: the stored set says nonce %d open=%v, the window says %q", i, nonce, open, reason)
+		}
 		if reason == "" {
 			base := n.base
 			n.use(nonce)

@@ -43,6 +43,12 @@ func (k *Keeper) loadNonces(ctx *chain.Context, consumer tx.Address, worker uint
 }
 
 func (k *Keeper) saveNonces(ctx *chain.Context, n *nonces) {
+	chain.SaveRecord(k.kv(ctx), nonceKey(n.consumer, n.worker), n.record())
+}
+
+// record is the NonceSet as stored: the window's words little-endian,
+// without trailing zero words.
+func (n *nonces) record() *NonceSet {
 	last := len(n.words)
 	for last > 0 && n.words[last-1] == 0 {
 		last--
@@ -51,7 +57,7 @@ func (k *Keeper) saveNonces(ctx *chain.Context, n *nonces) {
 	for _, w := range n.words[:last] {
 		b = binary.LittleEndian.AppendUint64(b, w)
 	}
-	chain.SaveRecord(k.kv(ctx), nonceKey(n.consumer, n.worker), &NonceSet{Consumer: n.consumer.String(), Worker: n.worker, Base: n.base, Bits: b})
+	return &NonceSet{Consumer: n.consumer.String(), Worker: n.worker, Base: n.base, Bits: b}
 }
 
 // check says why nonce cannot be used, or "".
@@ -421,4 +427,15 @@ func parallel(n int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Open says whether nonce may still be used by what the set records: not
+// below the base and not marked used. (A nonce above the window is open:
+// settling it moves the window.)
+func (s *NonceSet) Open(nonce uint64) bool {
+	if nonce < s.GetBase() {
+		return false
+	}
+	i := nonce - s.GetBase()
+	return i/8 >= uint64(len(s.GetBits())) || s.GetBits()[i/8]&(1<<(i%8)) == 0
 }
